@@ -1,0 +1,4 @@
+import type { Prisma } from '../generated/prisma/client';
+
+/** The client an interactive transaction hands to its callback. */
+export type TransactionClient = Prisma.TransactionClient;

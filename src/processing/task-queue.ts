@@ -1,0 +1,63 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { PRIORITY_MAX } from '../tasks/dto/task-fields.dto';
+
+export const TASK_QUEUE = 'tasks';
+
+/** What a queue job carries: which task, and which queueing of it (stale jobs are ignored). */
+export interface TaskJobData {
+  taskId: string;
+  generation: number;
+}
+
+export interface ReadyTask {
+  id: string;
+  priority: number;
+  generation: number;
+  /** Earliest start (retry backoff); omitted or past means now. */
+  runAfter?: Date;
+}
+
+/** BullMQ's priority 1 runs first; ours is the other way round, higher first. */
+export function toQueuePriority(priority: number): number {
+  return PRIORITY_MAX + 1 - priority;
+}
+
+export function jobIdOf(task: { id: string; generation: number }): string {
+  return `${task.id}.${task.generation}`;
+}
+
+/**
+ * Carries "run task X now" to the workers. PostgreSQL holds the truth; a lost or failed enqueue
+ * is repaired by the reconciler, so callers enqueue after their commit and never roll back for it.
+ */
+@Injectable()
+export class TaskQueue {
+  private readonly logger = new Logger(TaskQueue.name);
+
+  constructor(@InjectQueue(TASK_QUEUE) readonly queue: Queue<TaskJobData>) {}
+
+  /** Idempotent: the job id is derived from the task and its generation. */
+  async enqueue(tasks: readonly ReadyTask[]): Promise<void> {
+    if (tasks.length === 0) return;
+    const now = Date.now();
+    try {
+      await this.queue.addBulk(
+        tasks.map((task) => ({
+          name: 'run',
+          data: { taskId: task.id, generation: task.generation },
+          opts: {
+            jobId: jobIdOf(task),
+            priority: toQueuePriority(task.priority),
+            delay: task.runAfter ? Math.max(0, task.runAfter.getTime() - now) : 0,
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        })),
+      );
+    } catch (error) {
+      this.logger.warn(`enqueue of ${tasks.length} task(s) failed; the reconciler will retry: ${String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import { Injectable } from '@nestjs/common';
+import { DomainEvent, eventName } from '../events/domain-events';
+import type { TransactionClient } from '../prisma/transaction';
+
+/**
+ * The transactional outbox: each domain event becomes one WebhookDelivery row per active
+ * subscription that wants it, written by the caller's transaction, so a rollback sends
+ * nothing and a crash after commit still delivers. One statement for any number of events.
+ */
+@Injectable()
+export class OutboxService {
+  async record(tx: TransactionClient, events: readonly DomainEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const names = events.map((e) => eventName(e.type));
+    const payloads = events.map((e) =>
+      JSON.stringify({ type: eventName(e.type), timestamp: e.occurredAt.toISOString(), data: e.data }),
+    );
+    return tx.$executeRaw`
+      INSERT INTO "WebhookDelivery" ("id", "webhookId", "eventType", "payload", "scheduledFor", "createdAt")
+      SELECT uuid_generate_v7(), s."id", e.name, e.payload::jsonb, now(), now()
+      FROM unnest(${names}::text[], ${payloads}::text[]) WITH ORDINALITY AS e(name, payload, ord)
+      JOIN "WebhookSubscription" s ON s."active" AND e.name::"EventType" = ANY(s."eventTypes")`;
+  }
+}

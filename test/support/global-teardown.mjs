@@ -1,0 +1,19 @@
+// Drops the template and any database of this run a crashed test file left behind.
+import pg from 'pg';
+import { POSTGRES_ADMIN_URL } from './test-env.mjs';
+
+export default async function globalTeardown() {
+  const runId = process.env.BS_TEST_RUN_ID;
+  if (!runId) return;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query(
+      `SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname LIKE $2`,
+      [`bs_tpl_${runId}`, `bs_t_${runId}_%`],
+    );
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
