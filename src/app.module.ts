@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { BatchesModule } from './batches/batches.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
@@ -33,6 +34,7 @@ export class AppModule {
         }),
         PrismaModule,
         BullModule.forRoot({ connection: redisOptionsFromUrl(config.redis.url), prefix: config.redis.queuePrefix }),
+        ScheduleModule.forRoot(),
         HealthModule,
         WebhooksModule,
         ...(api ? [BatchesModule, TasksModule, DependenciesModule] : []),
