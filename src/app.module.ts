@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bullmq';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
@@ -13,13 +13,19 @@ import { redisOptionsFromUrl } from './config/redis-options';
 import { DependenciesModule } from './dependencies/dependencies.module';
 import { HealthModule } from './health/health.module';
 import { PrismaModule } from './prisma/prisma.module';
+import { ReconcilerModule, WorkerModule } from './processing/processing.module';
 import { TasksModule } from './tasks/tasks.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+
+export interface AppOptions {
+  /** Replaces the built-in task handlers (benchmarks use a no-op handler). */
+  taskHandlers?: Type[];
+}
 
 @Module({})
 export class AppModule {
   /** The whole service, shaped by a validated config (roles decide which parts run). */
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
     const api = config.roles.has('api');
     return {
       module: AppModule,
@@ -38,6 +44,8 @@ export class AppModule {
         HealthModule,
         WebhooksModule,
         ...(api ? [BatchesModule, TasksModule, DependenciesModule] : []),
+        ...(config.roles.has('worker') ? [WorkerModule.forRoot(options.taskHandlers)] : []),
+        ...(config.roles.has('scheduler') ? [ReconcilerModule] : []),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

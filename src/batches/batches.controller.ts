@@ -42,6 +42,30 @@ export class BatchesController {
     return this.batches.get(id);
   }
 
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'cancelBatch',
+    summary: 'Cancel a batch',
+    description: 'Queued tasks become cancelled; running ones are aborted and become cancelled. 409 if the batch already finished.',
+  })
+  @ApiErrors(400, 404, 409)
+  cancel(@UuidParam('id') id: string): Promise<BatchResponseDto> {
+    return this.batches.cancel(id);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'retryBatch',
+    summary: 'Re-run the failed and cancelled tasks of a batch',
+    description: 'Failed or cancelled tasks (and their failed or cancelled dependents) are queued again with a fresh retry budget; completed tasks keep their outputs. 409 if there is nothing to retry.',
+  })
+  @ApiErrors(400, 404, 409)
+  retry(@UuidParam('id') id: string): Promise<BatchResponseDto> {
+    return this.batches.retry(id);
+  }
+
   @Get(':id/tasks')
   @ApiOperation({ operationId: 'listBatchTasks', summary: 'List a batch’s tasks in submission order' })
   @ApiErrors(400, 404)

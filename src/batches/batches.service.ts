@@ -6,6 +6,7 @@ import { ErrorDetail, InvalidRequestError } from '../common/domain-errors';
 import { paginate } from '../common/pagination';
 import { EventType, JobStatus, Prisma, ProcessingBatch } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
+import { TaskControlService } from '../processing/task-control.service';
 import { TaskQueue } from '../processing/task-queue';
 import { toTaskResponse } from '../tasks/dto/task-response.dto';
 import type { TaskPageDto } from '../tasks/dto/task-response.dto';
@@ -27,6 +28,7 @@ export class BatchesService {
     private readonly inputs: TaskInputValidator,
     private readonly queue: TaskQueue,
     private readonly outbox: OutboxService,
+    private readonly control: TaskControlService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -86,7 +88,7 @@ export class BatchesService {
     });
 
     await this.queue.enqueue(
-      tasks.filter((t) => t.pendingDependencies === 0).map((t) => ({ id: t.id, priority: t.priority, generation: 0 })),
+      tasks.filter((t) => t.pendingDependencies === 0).map((t) => ({ id: t.id, batchId, priority: t.priority, generation: 0 })),
     );
 
     return {
@@ -109,6 +111,18 @@ export class BatchesService {
         }),
       ),
     };
+  }
+
+  /** Cancels every unfinished task; running ones are aborted. 409 when the batch already finished. */
+  async cancel(id: string): Promise<BatchResponseDto> {
+    if (!(await this.control.cancelBatch(id))) throw new BatchNotFoundError(id);
+    return this.get(id);
+  }
+
+  /** Queues every failed or cancelled task again, with their failed or cancelled dependents. */
+  async retry(id: string): Promise<BatchResponseDto> {
+    if (!(await this.control.retryBatch(id))) throw new BatchNotFoundError(id);
+    return this.get(id);
   }
 
   async get(id: string): Promise<BatchResponseDto> {

@@ -9,10 +9,13 @@ export const TASK_QUEUE = 'tasks';
 export interface TaskJobData {
   taskId: string;
   generation: number;
+  /** Lets the worker lock the batch row before touching the task (one lock order everywhere). */
+  batchId: string | null;
 }
 
 export interface ReadyTask {
   id: string;
+  batchId: string | null;
   priority: number;
   generation: number;
   /** Earliest start (retry backoff); omitted or past means now. */
@@ -46,7 +49,7 @@ export class TaskQueue {
       await this.queue.addBulk(
         tasks.map((task) => ({
           name: 'run',
-          data: { taskId: task.id, generation: task.generation },
+          data: { taskId: task.id, generation: task.generation, batchId: task.batchId },
           opts: {
             jobId: jobIdOf(task),
             priority: toQueuePriority(task.priority),

@@ -29,6 +29,30 @@ export class TasksController {
     return this.tasks.list(query);
   }
 
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'cancelTask',
+    summary: 'Cancel a task and its unfinished dependents',
+    description: 'A running attempt is aborted. 409 if the task already finished.',
+  })
+  @ApiErrors(400, 404, 409)
+  cancel(@UuidParam('id') id: string): Promise<TaskResponseDto> {
+    return this.tasks.cancel(id);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'retryTask',
+    summary: 'Re-run a failed or cancelled task',
+    description: 'Its failed or cancelled dependents are queued again too. 409 if the task is not failed or cancelled, or if it depends on another failed task that must be retried first.',
+  })
+  @ApiErrors(400, 404, 409)
+  retry(@UuidParam('id') id: string): Promise<TaskResponseDto> {
+    return this.tasks.retry(id);
+  }
+
   @Get(':id')
   @ApiOperation({ operationId: 'getTask', summary: 'Get a task' })
   @ApiErrors(400, 404)

@@ -4,6 +4,7 @@ import { InvalidRequestError, ErrorDetail } from '../common/domain-errors';
 import { paginate } from '../common/pagination';
 import { JobStatus, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
+import { TaskControlService } from '../processing/task-control.service';
 import { TaskQueue } from '../processing/task-queue';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQueryDto } from './dto/list-tasks-query.dto';
@@ -20,6 +21,7 @@ export class TasksService {
     private readonly prisma: PrismaService,
     private readonly inputs: TaskInputValidator,
     private readonly queue: TaskQueue,
+    private readonly control: TaskControlService,
   ) {}
 
   /** Creates a standalone task, optionally depending on existing tasks. */
@@ -69,8 +71,20 @@ export class TasksService {
       );
     });
 
-    if (task.pendingDependencies === 0) await this.queue.enqueue([{ id: task.id, priority: task.priority, generation: 0 }]);
+    if (task.pendingDependencies === 0) await this.queue.enqueue([{ id: task.id, batchId: null, priority: task.priority, generation: 0 }]);
     return this.get(task.id);
+  }
+
+  /** Cancels the task and its unfinished dependents; a running attempt is aborted. */
+  async cancel(id: string): Promise<TaskResponseDto> {
+    if (!(await this.control.cancelTask(id))) throw new TaskNotFoundError(id);
+    return this.get(id);
+  }
+
+  /** Queues a failed or cancelled task again, with its failed or cancelled dependents. */
+  async retry(id: string): Promise<TaskResponseDto> {
+    if (!(await this.control.retryTask(id))) throw new TaskNotFoundError(id);
+    return this.get(id);
   }
 
   async get(id: string): Promise<TaskResponseDto> {
