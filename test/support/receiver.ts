@@ -60,7 +60,8 @@ export class TestReceiver {
       }
     });
     const reply = await this.respond(call);
-    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    // unref: a reply still pending when a test ends must not keep Jest alive.
+    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs).unref());
     if (closed) return;
     res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));

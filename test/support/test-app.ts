@@ -35,7 +35,9 @@ export interface TestResponse {
  */
 export async function startTestApp(env: Record<string, string> = {}, existing?: TestDatabase): Promise<TestApp> {
   const database = existing ?? (await createTestDatabase());
-  const queuePrefix = `bstest-${randomBytes(5).toString('hex')}`;
+  // A second app joins another's queue by passing its QUEUE_PREFIX; the owner cleans it up.
+  const ownsPrefix = env.QUEUE_PREFIX === undefined;
+  const queuePrefix = env.QUEUE_PREFIX ?? `bstest-${randomBytes(5).toString('hex')}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
@@ -93,7 +95,7 @@ export async function startTestApp(env: Record<string, string> = {}, existing?: 
     wipeRedis,
     close: async () => {
       await app.close();
-      await wipeRedis();
+      if (ownsPrefix) await wipeRedis();
       if (!existing) await database.drop();
     },
   };
