@@ -7,7 +7,12 @@ import { PrismaClient } from '../generated/prisma/client';
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }) });
+    super({
+      adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }),
+      // A 10,000-task batch insert or a large grouped finish can outlast Prisma's 5 s default;
+      // a transaction that hangs longer than a minute is a bug, not load.
+      transactionOptions: { maxWait: 10_000, timeout: 60_000 },
+    });
   }
 
   async onModuleInit(): Promise<void> {
