@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { PRIORITY_MAX } from '../tasks/dto/task-fields.dto';
 
 export const TASK_QUEUE = 'tasks';
+const ENQUEUE_TIMEOUT_MS = 3_000;
 
 /** What a queue job carries: which task, and which queueing of it (stale jobs are ignored). */
 export interface TaskJobData {
@@ -45,8 +46,14 @@ export class TaskQueue {
   async enqueue(tasks: readonly ReadyTask[]): Promise<void> {
     if (tasks.length === 0) return;
     const now = Date.now();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.queue.addBulk(
+      // While Redis is unreachable, ioredis queues commands rather than failing them; a caller
+      // (an HTTP request, a transaction's follow-up) must not wait for Redis to come back.
+      const gaveUp = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+      });
+      const adding = this.queue.addBulk(
         tasks.map((task) => ({
           name: 'run',
           data: { taskId: task.id, generation: task.generation, batchId: task.batchId },
@@ -59,8 +66,12 @@ export class TaskQueue {
           },
         })),
       );
+      adding.catch(() => undefined); // if we gave up, its later outcome no longer matters
+      await Promise.race([adding, gaveUp]);
     } catch (error) {
       this.logger.warn(`enqueue of ${tasks.length} task(s) failed; the reconciler will retry: ${String(error)}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
