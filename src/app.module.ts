@@ -42,7 +42,7 @@ export class AppModule {
         BullModule.forRoot({ connection: redisOptionsFromUrl(config.redis.url), prefix: config.redis.queuePrefix }),
         ScheduleModule.forRoot(),
         HealthModule,
-        WebhooksModule,
+        WebhooksModule.forRoot(config),
         ...(api ? [BatchesModule, TasksModule, DependenciesModule] : []),
         ...(config.roles.has('worker') ? [WorkerModule.forRoot(options.taskHandlers)] : []),
         ...(config.roles.has('scheduler') ? [ReconcilerModule] : []),
