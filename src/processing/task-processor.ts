@@ -19,6 +19,10 @@ export class TaskProcessor extends WorkerHost implements OnApplicationBootstrap,
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.processing.concurrency;
+    // An 'error' event without a listener would crash the process. BullMQ reports here what
+    // PostgreSQL already settled: e.g. finishing a job whose Redis key was lost (the task's
+    // state is in the database; the reconciler re-creates what the queue needs).
+    this.worker.on('error', (error) => this.logger.warn(`queue worker: ${error.message}`));
   }
 
   process(job: Job<TaskJobData>): Promise<void> {

@@ -40,7 +40,10 @@ export function jobIdOf(task: { id: string; generation: number }): string {
 export class TaskQueue {
   private readonly logger = new Logger(TaskQueue.name);
 
-  constructor(@InjectQueue(TASK_QUEUE) readonly queue: Queue<TaskJobData>) {}
+  constructor(@InjectQueue(TASK_QUEUE) readonly queue: Queue<TaskJobData>) {
+    // Without a listener, a Redis connection error event would crash the process.
+    queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
+  }
 
   /** Idempotent: the job id is derived from the task and its generation. */
   async enqueue(tasks: readonly ReadyTask[]): Promise<void> {
