@@ -81,7 +81,10 @@ export class WebhookDeliveryStore {
         FROM "WebhookDelivery" d
         LEFT JOIN "WebhookSubscription" s ON s."id" = d."webhookId"
         WHERE NOT d."successful" AND d."gaveUpAt" IS NULL AND d."scheduledFor" <= now()
-        ORDER BY d."scheduledFor", d."id"
+        -- Index order: ties (one transaction's events share now()) come in insertion order, which
+        -- is event order; ids would not help (UUIDv7 is random within a millisecond) and sorting
+        -- by them would read every tied row for each claim.
+        ORDER BY d."scheduledFor"
         LIMIT ${limit}::int
         FOR UPDATE OF d SKIP LOCKED
       )
@@ -112,11 +115,18 @@ export class WebhookDeliveryStore {
 
   /**
    * Records attempts in one statement. A result whose row was claimed again meanwhile (its lease
-   * ran out) is dropped: the newer attempt owns the row. Returns how many rows were updated.
+   * ran out) is dropped: the newer attempt owns the row. The same statement ends the run of
+   * failures (`failingSince`) of subscriptions that just had a success, if it began before that
+   * success; in steady state no subscription row is touched. Returns how many deliveries were updated.
    */
   async record(results: readonly AttemptResult[]): Promise<number> {
     if (results.length === 0) return 0;
     const column = <T>(pick: (r: AttemptResult) => T) => results.map(pick);
+    const lastSuccess = new Map<string, Date>();
+    for (const { delivery, outcome } of results) {
+      const seen = lastSuccess.get(delivery.webhookId);
+      if (outcome.successful && (!seen || seen < outcome.startedAt)) lastSuccess.set(delivery.webhookId, outcome.startedAt);
+    }
     const [{ count }] = await this.prisma.$queryRaw<Array<{ count: number }>>`
       WITH r AS (
         SELECT * FROM unnest(
@@ -141,18 +151,34 @@ export class WebhookDeliveryStore {
         FROM r
         WHERE d."id" = r."id" AND d."attempts" = r."attempts" AND NOT d."successful" AND d."gaveUpAt" IS NULL
         RETURNING 1
+      ), successes AS (
+        SELECT * FROM unnest(
+          ${[...lastSuccess.keys()]}::uuid[],
+          ${[...lastSuccess.values()].map((d) => d.toISOString())}::text[]::timestamp(3)[]
+        ) AS s("id", "at")
+      ), recovering AS (
+        -- Locked in id order: concurrent sweepers cannot deadlock on subscription rows.
+        SELECT w."id" FROM "WebhookSubscription" w JOIN successes s ON s."id" = w."id"
+        WHERE w."failingSince" <= s."at"
+        ORDER BY w."id"
+        FOR NO KEY UPDATE OF w
+      ), recovered AS (
+        UPDATE "WebhookSubscription" w SET "failingSince" = NULL FROM recovering r WHERE w."id" = r."id"
+        RETURNING 1
       )
-      SELECT count(*)::int AS "count" FROM updated`;
+      SELECT (SELECT count(*)::int FROM updated) AS "count", (SELECT count(*)::int FROM recovered) AS "recovered"`;
     return count;
   }
 
   /**
-   * Keeps each subscription's `failingSince` (start of its current run of failures) and
-   * disables it on a 410 Gone or when that run has lasted WEBHOOK_DISABLE_AFTER_FAILING_MS.
-   * Only rows that change are locked, in id order, so concurrent sweepers cannot deadlock.
+   * After failures: starts the subscription's run of failures (`failingSince`) and disables it
+   * on a 410 Gone or once that run has lasted WEBHOOK_DISABLE_AFTER_FAILING_MS. No statement
+   * when the group has no failure. Only rows that change are locked, in id order, so
+   * concurrent sweepers cannot deadlock.
    */
   async recordHealth(results: readonly AttemptResult[]): Promise<void> {
-    const health = subscriptionHealth(results);
+    const failing = new Set(results.filter((r) => !r.outcome.successful).map((r) => r.delivery.webhookId));
+    const health = subscriptionHealth(results.filter((r) => failing.has(r.delivery.webhookId)));
     if (health.length === 0) return;
     const disableAfterMs = this.config.disableAfterFailingMs;
     await this.prisma.$executeRaw`

@@ -9,8 +9,10 @@ import { nextAttemptAt } from './webhook-retry';
 import { WebhookSender } from './webhook-sender';
 
 export const SWEEP_INTERVAL_NAME = 'webhook-sweep';
-/** Results recorded per statement. */
+/** Results recorded per statement, at most. */
 const RECORD_GROUP_SIZE = 500;
+/** A result waits this long for others to share its statement (fewer, larger writes under load). */
+const RECORD_LINGER_MS = 10;
 const RECORD_RETRY_DELAYS_MS = [200, 1_000, 5_000];
 /** Room left in a lease before its end for recording an attempt. */
 const LEASE_MARGIN_MS = 5_000;
@@ -150,8 +152,7 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async flushResults(): Promise<void> {
-    // Attempts finishing in the same turn of the event loop share the statement.
-    await new Promise((resolve) => setImmediate(resolve));
+    if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, RECORD_LINGER_MS));
     while (this.unrecorded.length > 0) {
       const group = this.unrecorded.splice(0, RECORD_GROUP_SIZE);
       await this.recordWithRetries(group);
