@@ -29,7 +29,8 @@ import { TaskType } from '../../src/generated/prisma/enums';
 import { TaskHandler, TaskHandlerInstance } from '../../src/processing/task-handler';
 import { TaskQueue, toQueuePriority } from '../../src/processing/task-queue';
 import { TaskStateService } from '../../src/processing/task-state.service';
-import { httpCallInput, mixedGraph, TEST_ENDPOINT } from '../support/factories';
+import { mixedGraph, TEST_ENDPOINT } from '../support/factories';
+import { wideGraph } from '../support/graphs';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '16,32,64').split(',').map(Number);
@@ -42,6 +43,7 @@ const TARGET_RATIO = 0.3;
 const TARGET_DEPENDENT_START_P50_MS = 20;
 const API_KEY = 'bench-key';
 
+/** mixed: mixedGraph, ~size/10 deep (latency-bound); wide: wideGraph, 7 deep (throughput-bound). */
 type GraphName = 'mixed' | 'wide';
 type Task = ReturnType<typeof mixedGraph>[number];
 
@@ -51,24 +53,6 @@ class NoopHandler implements TaskHandlerInstance {
   async run(): Promise<Record<string, unknown>> {
     return {};
   }
-}
-
-/**
- * Groups of 10: a root fanning out to four tasks, which fan in to one, followed by a chain of
- * four. 10,000 tasks are 1,000 independent groups, 7 deep. mixedGraph instead links every
- * chain's head to the previous one: 10,000 tasks are ~1,009 deep, so there the run time is
- * bounded by the dependency-to-dependent latency along that path, not by throughput.
- */
-function wideGraph(size: number): Task[] {
-  const tasks: Task[] = [];
-  for (let i = 0; i < size; i++) {
-    const base = i - (i % 10);
-    const at = i % 10;
-    const dependsOn =
-      at === 0 ? [] : at <= 4 ? [`t${base}`] : at === 5 ? [1, 2, 3, 4].map((k) => `t${base + k}`) : [`t${i - 1}`];
-    tasks.push({ ref: `t${i}`, taskType: 'http_call', input: httpCallInput(), dependsOn: dependsOn.filter((ref) => Number(ref.slice(1)) < size) });
-  }
-  return tasks;
 }
 
 const GRAPH_BUILDERS: Record<GraphName, (size: number) => Task[]> = { mixed: (n) => mixedGraph(n), wide: wideGraph };

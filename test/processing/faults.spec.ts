@@ -4,6 +4,7 @@ import { TASK_QUEUE, TaskQueue } from '../../src/processing/task-queue';
 import { TaskRunner } from '../../src/processing/task-runner';
 import { eventually, expectExactCounters, waitForBatch } from '../support/engine';
 import { batchBody, batchTask, mixedGraph } from '../support/factories';
+import { wideGraph } from '../support/graphs';
 import { ReceivedCall, Reply, TestReceiver } from '../support/receiver';
 import { startTestApp, TestApp } from '../support/test-app';
 import { WorkerProcess } from '../support/worker-processes';
@@ -222,7 +223,8 @@ describe('execution engine faults', () => {
     await Promise.all([workerProcess(t, env), workerProcess(t, env)]);
     expect(await t.app.get(TaskQueue).queue.getWorkersCount()).toBe(2);
 
-    const { batchId, ids } = await submit(t, mixedGraph(1000));
+    // Wide (7 deep): hundreds of tasks ready at once, so both workers claim side by side.
+    const { batchId, ids } = await submit(t, wideGraph(1000));
     const batch = await waitForBatch(t, batchId, 60_000);
     expect(batch.status).toBe('completed');
     await expectAllCompletedOnce(t, receiver, batchId, ids);
