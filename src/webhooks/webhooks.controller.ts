@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCallbacks, ApiExtraModels, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCallbacks, ApiExtraModels, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/error-response.dto';
 import { PageQueryDto } from '../common/pagination';
 import { UuidParam } from '../common/uuid-param';
@@ -97,6 +97,7 @@ export class WebhooksController {
     description:
       'Returns the new secret (generated unless given). For the grace period (24 h by default) deliveries carry signatures made with both the new and the previous secret, so the receiver can switch at its own pace.',
   })
+  @ApiBody({ type: RotateWebhookSecretDto, required: false })
   @ApiErrors(400, 404)
   rotateSecret(@UuidParam('id') id: string, @Body() dto: RotateWebhookSecretDto): Promise<WebhookSecretResponseDto> {
     return this.subscriptions.rotateSecret(id, dto ?? {});

@@ -1,3 +1,5 @@
+import { EventType } from '../../src/generated/prisma/enums';
+import { OutboxService } from '../../src/webhooks/outbox.service';
 import { WebhookSender } from '../../src/webhooks/webhook-sender';
 import { WebhookSweeper } from '../../src/webhooks/webhook-sweeper';
 import { batchBody, batchTask } from '../support/factories';
@@ -95,4 +97,39 @@ describe(`${WebhookSweeper.name} on several instances`, () => {
       await receiver.stop();
     }
   });
+
+  it('is woken by the commit itself (NOTIFY), and keeps listening after its connection is lost', async () => {
+    const receiver = await WebhookReceiver.start();
+    // A tick far away: only the outbox's NOTIFY can make these deliveries go out quickly.
+    const t = await startTestApp({ ...SWEEPER_ENV, PROCESS_ROLES: 'api,scheduler', WEBHOOK_SWEEP_INTERVAL_MS: '600000' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200)); // past the sweep at start-up
+      const { id } = (await t.request('POST', '/webhooks', { name: 'notify', url: receiver.url, eventTypes: ['batch.created'] })).body;
+      const emit = () =>
+        t.prisma.$transaction((tx) =>
+          t.app.get(OutboxService).record(tx, [{ type: EventType.batch_created, occurredAt: new Date(), data: { batchId: id } }]),
+        );
+      const committed = Date.now();
+      await emit();
+      const [first] = await receiver.waitFor(1, 2_000);
+      expect(first.receivedAt - committed).toBeLessThan(1_000);
+
+      const killed = await t.prisma.$queryRaw<Array<{ killed: boolean }>>`
+        SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+        WHERE application_name = 'webhook-outbox-listener' AND datname = current_database()`;
+      expect(killed).toEqual([{ killed: true }]);
+      await eventually(async () => {
+        const [{ n }] = await t.prisma.$queryRaw<Array<{ n: number }>>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE application_name = 'webhook-outbox-listener' AND datname = current_database() AND pid <> pg_backend_pid()`;
+        return n === 1;
+      }, 5_000);
+      await emit();
+      await receiver.waitFor(2, 2_000);
+    } finally {
+      await t.close();
+      await receiver.stop();
+    }
+  });
 });
+

@@ -255,6 +255,10 @@ describe(WebhookSubscriptionsService.name, () => {
       );
     });
 
+    it('documents the rotate-secret body as optional', () => {
+      expect(doc.paths['/webhooks/{id}/rotate-secret'].post.requestBody.required).toBe(false);
+    });
+
     it('never documents a secret outside the create and rotate responses', () => {
       const withSecret = Object.entries(doc.components.schemas as Record<string, any>)
         .filter(([, schema]) => schema.properties?.secret)
