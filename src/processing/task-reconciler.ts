@@ -54,8 +54,8 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async requeueLostJobs(): Promise<number> {
-    const ready = await this.prisma.$queryRaw<Array<ReadyTask & { runAfter: Date }>>`
-      SELECT "id", "batchId", "priority", "generation", "runAfter" FROM "ProcessingTask"
+    const ready = await this.prisma.$queryRaw<Array<ReadyTask & { runAfter: Date; updatedAt: Date }>>`
+      SELECT "id", "batchId", "priority", "generation", "runAfter", "updatedAt" FROM "ProcessingTask"
       WHERE "status" = 'queued' AND "pendingDependencies" = 0
         AND "updatedAt" < ${new Date(Date.now() - ENQUEUE_GRACE_MS)}
       ORDER BY "priority" DESC, "id" LIMIT ${SCAN_LIMIT}`;
@@ -69,7 +69,24 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
       this.logger.warn(`re-enqueueing ${lost.length} ready task(s) that had no queue job`);
       await this.queue.enqueue(lost);
     }
-    return lost.length;
+
+    // A live worker claims a job within milliseconds of taking it. A job still active while its
+    // task stays queued for a whole lease belongs to a worker that died before claiming; BullMQ
+    // would notice only after its own lock expires. Queue a new generation now: should the old
+    // job run after all, its claim no longer matches and does nothing.
+    const active = new Set(await redis.lrange(this.queue.queue.toKey('active'), 0, -1));
+    const leaseAgo = Date.now() - this.config.processing.leaseMs;
+    const orphaned = ready.filter((t) => active.has(jobIdOf(t)) && t.updatedAt.getTime() < leaseAgo);
+    if (orphaned.length > 0) {
+      const requeued = await this.prisma.$queryRaw<ReadyTask[]>`
+        UPDATE "ProcessingTask" t SET "generation" = t."generation" + 1, "updatedAt" = ${new Date()}
+        FROM unnest(${orphaned.map((o) => o.id)}::uuid[], ${orphaned.map((o) => o.generation)}::int[]) AS o(id, generation)
+        WHERE t."id" = o.id AND t."generation" = o.generation AND t."status" = 'queued'
+        RETURNING t."id", t."batchId", t."priority", t."generation"`;
+      this.logger.warn(`re-enqueueing ${requeued.length} task(s) whose worker died before claiming them`);
+      await this.queue.enqueue(requeued);
+    }
+    return lost.length + orphaned.length;
   }
 
   private async recoverExpiredLeases(): Promise<number> {

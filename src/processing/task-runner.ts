@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Job } from 'bullmq';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
@@ -36,7 +36,7 @@ export function cancelChannel(queuePrefix: string): string {
  * once over Redis pub/sub.
  */
 @Injectable()
-export class TaskRunner implements OnModuleInit, OnModuleDestroy {
+export class TaskRunner implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TaskRunner.name);
   private readonly running = new Map<string, Running>();
   private heartbeat?: NodeJS.Timeout;
@@ -61,7 +61,11 @@ export class TaskRunner implements OnModuleInit, OnModuleDestroy {
     await this.subscriber.subscribe(cancelChannel(this.config.redis.queuePrefix));
   }
 
-  onModuleDestroy(): void {
+  /**
+   * The last shutdown phase: running tasks keep their leases (and hear cancellations) through
+   * the processor's grace period, which happens before it.
+   */
+  onApplicationShutdown(): void {
     clearInterval(this.heartbeat);
     this.subscriber?.disconnect();
   }

@@ -111,8 +111,14 @@ export class TaskStateService {
         }));
       }),
     );
-    const byKey = new Map(claimed.map((task) => [`${task.id}.${task.generation}`, task]));
-    return jobs.map((job) => byKey.get(`${job.taskId}.${job.generation}`) ?? null);
+    // Two copies of one job in a group claim the task once: only the first copy gets it.
+    const unclaimed = new Map(claimed.map((task) => [`${task.id}.${task.generation}`, task]));
+    return jobs.map((job) => {
+      const key = `${job.taskId}.${job.generation}`;
+      const task = unclaimed.get(key) ?? null;
+      unclaimed.delete(key);
+      return task;
+    });
   }
 
   private async finishGroup(items: Array<{ attempt: Attempt; result: AttemptResult }>): Promise<void[]> {
