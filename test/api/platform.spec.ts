@@ -92,6 +92,14 @@ describe('platform: auth, health, OpenAPI', () => {
       for (const value of doc.components.schemas.JobStatus.enum) expect(statusDoc).toContain(`\`${value}\``);
     });
 
+    it('types every id path parameter as a UUID', () => {
+      const params = Object.entries<any>(doc.paths).flatMap(([path, item]) =>
+        Object.values<any>(item).flatMap((op) => (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => ({ path, ...p }))),
+      );
+      expect(params.length).toBeGreaterThan(10);
+      for (const p of params) expect({ path: p.path, name: p.name, format: p.schema.format }).toEqual({ path: p.path, name: p.name, format: 'uuid' });
+    });
+
     it('declares both ways to pass the API key', () => {
       expect(doc.components.securitySchemes).toMatchObject({
         bearer: { type: 'http', scheme: 'bearer' },
