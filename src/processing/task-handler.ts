@@ -12,17 +12,20 @@ export interface DependencyOutput {
   output: Record<string, unknown> | null;
 }
 
+/** The task as its handler sees it. */
+export interface RunnableTask {
+  id: string;
+  batchId: string | null;
+  ref: string | null;
+  taskType: TaskType;
+  input: Record<string, unknown>;
+  /** 0 on the first attempt. */
+  retryCount: number;
+  maxRetries: number;
+}
+
 export interface TaskContext {
-  task: {
-    id: string;
-    batchId: string | null;
-    ref: string | null;
-    taskType: TaskType;
-    input: Record<string, unknown>;
-    /** 0 on the first attempt. */
-    retryCount: number;
-    maxRetries: number;
-  };
+  task: RunnableTask;
   /** Outputs of the task's (completed) dependencies, so pipelines can pass data along. */
   dependencies: DependencyOutput[];
   /** Fired on timeout, cancellation or shutdown; handlers must stop promptly. */

@@ -9,19 +9,12 @@ import { retryDelayMs } from './backoff';
 import { BatchLedger } from './batch-ledger';
 import { GroupCommit } from './group-commit';
 import { retryOnConflict } from './sql-retry';
-import { DependencyOutput } from './task-handler';
+import { DependencyOutput, RunnableTask } from './task-handler';
 import { taskEvent } from './task-events';
 import { ReadyTask, TaskJobData, TaskQueue } from './task-queue';
 
 /** A task this worker owns for one attempt (its generation). */
-export interface ClaimedTask {
-  id: string;
-  batchId: string | null;
-  ref: string | null;
-  taskType: TaskType;
-  input: Record<string, unknown>;
-  retryCount: number;
-  maxRetries: number;
+export interface ClaimedTask extends RunnableTask {
   priority: number;
   generation: number;
   timeoutMs: number | null;

@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { BATCH_TYPE_DOCS, describeEnum, JOB_STATUS_DOCS } from '../../common/enum-docs';
-import { BatchType, JobStatus, TaskType } from '../../generated/prisma/enums';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { BatchResponseDto } from '../../batches/dto/batch-response.dto';
+import { describeEnum, JOB_STATUS_DOCS } from '../../common/enum-docs';
+import { JobStatus, TaskType } from '../../generated/prisma/enums';
 import { describeEvents, TEST_EVENT, WEBHOOK_EVENT_NAMES } from '../webhook-events';
 
 // The event catalogue: what a receiver gets in the request body. These classes document the
@@ -10,28 +11,21 @@ import { describeEvents, TEST_EVENT, WEBHOOK_EVENT_NAMES } from '../webhook-even
 const BATCH_EVENTS = WEBHOOK_EVENT_NAMES.filter((name) => name.startsWith('batch.'));
 const TASK_EVENTS = WEBHOOK_EVENT_NAMES.filter((name) => name.startsWith('task.'));
 
-/** The batch summary in `batch.*` events. */
-export class BatchEventDataDto {
+/** The batch summary in `batch.*` events: the batch's fields as GET /batches/:id shows them. */
+export class BatchEventDataDto extends PickType(BatchResponseDto, [
+  'name',
+  'batchType',
+  'totalTasks',
+  'queuedTasks',
+  'processingTasks',
+  'completedTasks',
+  'failedTasks',
+  'cancelledTasks',
+] as const) {
   @ApiProperty({ format: 'uuid' })
   batchId: string;
-  @ApiProperty({ nullable: true, type: String })
-  name: string | null;
-  @ApiProperty({ enum: BatchType, enumName: 'BatchType', description: describeEnum('Kind of work.', BATCH_TYPE_DOCS) })
-  batchType: BatchType;
   @ApiProperty({ enum: JobStatus, enumName: 'JobStatus', description: describeEnum('Batch status after the change.', JOB_STATUS_DOCS) })
   status: JobStatus;
-  @ApiProperty({ type: 'integer' })
-  totalTasks: number;
-  @ApiProperty({ type: 'integer' })
-  queuedTasks: number;
-  @ApiProperty({ type: 'integer' })
-  processingTasks: number;
-  @ApiProperty({ type: 'integer' })
-  completedTasks: number;
-  @ApiProperty({ type: 'integer' })
-  failedTasks: number;
-  @ApiProperty({ type: 'integer' })
-  cancelledTasks: number;
 }
 
 /** Where a task output too large to inline can be read. */
