@@ -317,14 +317,25 @@ function profileSql(): SqlCounter {
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text ?? '';
     const key = shapeOf(text);
     const started = process.hrtime.bigint();
-    const result = original.apply(this, args);
     const record = () => {
       const entry = stats.get(key) ?? { count: 0, ms: 0 };
       entry.count++;
       entry.ms += elapsedMs(started);
       stats.set(key, entry);
     };
-    if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(record, record);
+    // pg-pool's query() (statements outside a transaction) passes a callback; transactions await.
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      const callback = args[last] as (...results: unknown[]) => unknown;
+      args[last] = (...results: unknown[]) => {
+        record();
+        return callback(...results);
+      };
+    }
+    const result = original.apply(this, args);
+    if (typeof args[last] !== 'function' && result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(record, record);
+    }
     return result;
   };
   return { reset: () => (stats = new Map()), snapshot: () => stats };
