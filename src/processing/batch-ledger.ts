@@ -6,13 +6,7 @@ import { DomainEvent } from '../events/domain-events';
 
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
-const COUNTER: Record<TaskStatus, keyof ProcessingBatch> = {
-  queued: 'queuedTasks',
-  processing: 'processingTasks',
-  completed: 'completedTasks',
-  failed: 'failedTasks',
-  cancelled: 'cancelledTasks',
-};
+const STATUSES: TaskStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
 
 const TERMINAL_EVENT: Partial<Record<JobStatus, EventType>> = {
   completed: EventType.batch_completed,
@@ -29,7 +23,8 @@ type Counters = Pick<
 /**
  * A batch's status as a function of its counters (DESIGN.md, "Semantics"): queued until a task
  * starts, processing while anything is unfinished, then completed / completed_with_errors /
- * failed by how many completed, or cancelled when a client cancelled it.
+ * failed by how many completed, or cancelled when a client cancelled it. The SQL function
+ * batch_status() (migration 20261204213000) is the same rule; a test holds them equal.
  */
 export function deriveBatchStatus(b: Counters): JobStatus {
   if (b.queuedTasks + b.processingTasks > 0) {
@@ -45,77 +40,95 @@ export function isTerminal(status: JobStatus): boolean {
 }
 
 /**
- * The batch rows a transaction changes, locked first (in id order, the one lock order every
- * writer follows, so writers never deadlock on batches). Task transitions are recorded as
- * moves between counters; save() writes every changed batch in one statement, with its derived
- * status, and returns the batch events its status changes produce.
+ * What a transaction does to batch rows: task transitions recorded as moves between counters,
+ * and client cancellation. save() applies them in one statement that locks the batches in id
+ * order (the one order every writer follows), adds the deltas to the latest committed counters
+ * (so concurrent writers never lose an update), derives each status and returns the batch
+ * events the status changes produce. Hot paths touch their tasks first and the batch last, so
+ * the contended batch row stays locked only from this statement to COMMIT.
  */
 export class BatchLedger {
-  private readonly changed = new Set<string>();
+  private readonly deltas = new Map<string, Record<TaskStatus, number>>();
+  private readonly cancellations = new Map<string, Date | null>();
 
-  private constructor(private readonly batches: Map<string, ProcessingBatch>) {}
-
+  /** For client operations that must see a stable batch before choosing what to change. */
   static async lock(tx: TransactionClient, batchIds: Iterable<string | null>): Promise<BatchLedger> {
-    const ids = [...new Set([...batchIds].filter((id): id is string => id !== null))].sort();
-    const rows =
-      ids.length === 0
-        ? []
-        : await tx.$queryRaw<ProcessingBatch[]>`
-            SELECT * FROM "ProcessingBatch" WHERE "id" = ANY(${ids}::uuid[]) ORDER BY "id" FOR UPDATE`;
-    return new BatchLedger(new Map(rows.map((row) => [row.id, { ...row }])));
-  }
-
-  get(batchId: string): ProcessingBatch | undefined {
-    return this.batches.get(batchId);
+    const ids = uniqueIds(batchIds);
+    if (ids.length > 0) {
+      await tx.$queryRaw`SELECT 1 FROM "ProcessingBatch" WHERE "id" = ANY(${ids}::uuid[]) ORDER BY "id" FOR UPDATE`;
+    }
+    return new BatchLedger();
   }
 
   move(batchId: string | null, from: TaskStatus, to: TaskStatus, count = 1): void {
-    if (batchId === null || from === to) return;
-    const batch = this.batches.get(batchId);
-    if (!batch) throw new Error(`batch ${batchId} was not locked before its tasks moved`);
-    (batch[COUNTER[from]] as number) -= count;
-    (batch[COUNTER[to]] as number) += count;
-    this.changed.add(batchId);
+    if (batchId === null || from === to || count === 0) return;
+    const delta = this.deltaOf(batchId);
+    delta[from] -= count;
+    delta[to] += count;
   }
 
-  /** For client cancel (sets) and retry (clears); affects the derived status. */
+  /** Client cancel (a date) or retry (null); part of the derived status. */
   setCancelled(batchId: string, at: Date | null): void {
-    const batch = this.batches.get(batchId);
-    if (!batch) throw new Error(`batch ${batchId} was not locked`);
-    batch.cancelledAt = at;
-    this.changed.add(batchId);
+    this.deltaOf(batchId);
+    this.cancellations.set(batchId, at);
   }
 
   async save(tx: TransactionClient, now: Date): Promise<DomainEvent[]> {
-    if (this.changed.size === 0) return [];
+    const ids = [...this.deltas.keys()].sort();
+    if (ids.length === 0) return [];
+    const column = (status: TaskStatus) => ids.map((id) => this.deltas.get(id)![status]);
+    const rows = await tx.$queryRaw<Array<ProcessingBatch & { previousStatus: JobStatus }>>`
+      WITH d AS (
+        SELECT * FROM unnest(${ids}::uuid[], ${column('queued')}::int[], ${column('processing')}::int[],
+          ${column('completed')}::int[], ${column('failed')}::int[], ${column('cancelled')}::int[],
+          ${ids.map((id) => this.cancellations.has(id))}::boolean[],
+          ${ids.map((id) => this.cancellations.get(id)?.toISOString() ?? null)}::timestamptz[])
+          AS d(id, queued, processing, completed, failed, cancelled, sets_cancelled, cancelled_at)
+      ), locked AS MATERIALIZED (
+        SELECT b.* FROM "ProcessingBatch" b WHERE b."id" IN (SELECT id FROM d) ORDER BY b."id" FOR UPDATE
+      ), next AS (
+        SELECT l."id", l."status" AS previous, l."finishedAt" AS finished_at,
+          l."queuedTasks" + d.queued AS queued, l."processingTasks" + d.processing AS processing,
+          l."completedTasks" + d.completed AS completed, l."failedTasks" + d.failed AS failed,
+          l."cancelledTasks" + d.cancelled AS cancelled, l."totalTasks" AS total,
+          CASE WHEN d.sets_cancelled THEN d.cancelled_at AT TIME ZONE 'UTC' ELSE l."cancelledAt" END AS cancelled_at
+        FROM locked l JOIN d ON d.id = l."id"
+      ), derived AS (
+        SELECT n.*, batch_status(n.total, n.queued, n.processing, n.completed, n.failed, n.cancelled, n.cancelled_at) AS status
+        FROM next n
+      )
+      UPDATE "ProcessingBatch" b SET
+        "queuedTasks" = x.queued, "processingTasks" = x.processing, "completedTasks" = x.completed,
+        "failedTasks" = x.failed, "cancelledTasks" = x.cancelled, "cancelledAt" = x.cancelled_at,
+        "status" = x.status,
+        "finishedAt" = CASE WHEN x.status IN ('queued', 'processing') THEN NULL ELSE coalesce(x.finished_at, ${now}) END,
+        "updatedAt" = ${now}
+      FROM derived x WHERE b."id" = x."id"
+      RETURNING b.*, x.previous AS "previousStatus"`;
+    this.deltas.clear();
+    this.cancellations.clear();
+
     const events: DomainEvent[] = [];
-    const rows = [...this.changed].map((id) => {
-      const batch = this.batches.get(id)!;
-      const previous = batch.status;
-      batch.status = deriveBatchStatus(batch);
-      batch.finishedAt = isTerminal(batch.status) ? (isTerminal(previous) ? batch.finishedAt : now) : null;
-      batch.updatedAt = now;
-      if (previous === JobStatus.queued && batch.status !== JobStatus.queued) {
+    for (const { previousStatus, ...batch } of rows) {
+      if (previousStatus === JobStatus.queued && batch.status !== JobStatus.queued) {
         events.push({ type: EventType.batch_started, occurredAt: now, data: batchEventData(batch) });
       }
       const terminal = TERMINAL_EVENT[batch.status];
-      if (terminal && previous !== batch.status) events.push({ type: terminal, occurredAt: now, data: batchEventData(batch) });
-      return batch;
-    });
-    await tx.$executeRaw`
-      UPDATE "ProcessingBatch" b SET
-        "status" = u.status::"JobStatus", "queuedTasks" = u.queued, "processingTasks" = u.processing,
-        "completedTasks" = u.completed, "failedTasks" = u.failed, "cancelledTasks" = u.cancelled,
-        "cancelledAt" = u.cancelled_at AT TIME ZONE 'UTC', "finishedAt" = u.finished_at AT TIME ZONE 'UTC',
-        "updatedAt" = ${now}
-      FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.status)}::text[],
-        ${rows.map((r) => r.queuedTasks)}::int[], ${rows.map((r) => r.processingTasks)}::int[],
-        ${rows.map((r) => r.completedTasks)}::int[], ${rows.map((r) => r.failedTasks)}::int[],
-        ${rows.map((r) => r.cancelledTasks)}::int[], ${rows.map((r) => r.cancelledAt?.toISOString() ?? null)}::timestamptz[],
-        ${rows.map((r) => r.finishedAt?.toISOString() ?? null)}::timestamptz[])
-        AS u(id, status, queued, processing, completed, failed, cancelled, cancelled_at, finished_at)
-      WHERE b."id" = u.id`;
-    this.changed.clear();
+      if (terminal && previousStatus !== batch.status) events.push({ type: terminal, occurredAt: now, data: batchEventData(batch) });
+    }
     return events;
   }
+
+  private deltaOf(batchId: string): Record<TaskStatus, number> {
+    let delta = this.deltas.get(batchId);
+    if (!delta) {
+      delta = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+      this.deltas.set(batchId, delta);
+    }
+    return delta;
+  }
+}
+
+function uniqueIds(ids: Iterable<string | null>): string[] {
+  return [...new Set([...ids].filter((id): id is string => id !== null))].sort();
 }

@@ -41,5 +41,6 @@ export class TaskProcessor extends WorkerHost implements OnApplicationBootstrap,
     }, this.config.processing.shutdownGraceMs);
     await closing;
     clearTimeout(timer);
+    await this.runner.settled();
   }
 }

@@ -21,11 +21,17 @@ export interface ReadyTask {
   generation: number;
   /** Earliest start (retry backoff); omitted or past means now. */
   runAfter?: Date;
+  /** Made ready by its last dependency completing (a pipeline already under way). */
+  released?: boolean;
 }
 
-/** BullMQ's priority 1 runs first; ours is the other way round, higher first. */
-export function toQueuePriority(priority: number): number {
-  return PRIORITY_MAX + 1 - priority;
+/**
+ * BullMQ's priority 1 runs first; ours is the other way round, higher first. Within one task
+ * priority, tasks released by a completed dependency go before fresh ones: pipelines already
+ * under way finish first instead of queueing behind every root of a large batch.
+ */
+export function toQueuePriority(priority: number, released = false): number {
+  return (PRIORITY_MAX - priority) * 2 + (released ? 1 : 2);
 }
 
 export function jobIdOf(task: { id: string; generation: number }): string {
@@ -62,7 +68,7 @@ export class TaskQueue {
           data: { taskId: task.id, generation: task.generation, batchId: task.batchId },
           opts: {
             jobId: jobIdOf(task),
-            priority: toQueuePriority(task.priority),
+            priority: toQueuePriority(task.priority, task.released),
             delay: task.runAfter ? Math.max(0, task.runAfter.getTime() - now) : 0,
             removeOnComplete: true,
             removeOnFail: true,

@@ -76,7 +76,13 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     // job run after all, its claim no longer matches and does nothing.
     const active = new Set(await redis.lrange(this.queue.queue.toKey('active'), 0, -1));
     const leaseAgo = Date.now() - this.config.processing.leaseMs;
-    const orphaned = ready.filter((t) => active.has(jobIdOf(t)) && t.updatedAt.getTime() < leaseAgo);
+    const suspects = ready.filter((t) => active.has(jobIdOf(t)) && t.updatedAt.getTime() < leaseAgo);
+    // A task may have waited in a backlog for longer than a lease; what counts is how long
+    // ago a worker took its job (processedOn), not how long ago the task changed.
+    const taken = suspects.length === 0 ? [] : await redis.pipeline(
+      suspects.map((t) => ['hget', this.queue.queue.toKey(jobIdOf(t)), 'processedOn']),
+    ).exec();
+    const orphaned = suspects.filter((_, i) => Number(taken?.[i]?.[1] ?? 0) < leaseAgo);
     if (orphaned.length > 0) {
       const requeued = await this.prisma.$queryRaw<ReadyTask[]>`
         UPDATE "ProcessingTask" t SET "generation" = t."generation" + 1, "updatedAt" = ${new Date()}

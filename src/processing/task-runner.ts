@@ -104,7 +104,19 @@ export class TaskRunner implements OnModuleInit, OnApplicationShutdown {
       clearTimeout(timer);
       this.running.delete(task.id);
     }
-    await this.state.finish(task, result);
+    // The worker's slot frees as soon as the result is handed over: results of many slots
+    // commit together. Should the process die before that commit, the task's lease expires
+    // and the reconciler counts the attempt as failed; shutdown waits for settled().
+    this.state
+      .finish(task, result)
+      .catch((error: unknown) =>
+        this.logger.warn(`recording the result of task ${task.id} failed (its lease will expire): ${String(error)}`),
+      );
+  }
+
+  /** Resolves when every result recorded so far is committed. */
+  settled(): Promise<void> {
+    return this.state.settled();
   }
 
   /** Shutdown: hands running attempts back to the queue instead of letting them hang. */

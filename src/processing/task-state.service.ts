@@ -53,6 +53,8 @@ export class TaskStateService {
     200,
   );
 
+  private readonly unsettled = new Set<Promise<void>>();
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly outbox: OutboxService,
@@ -65,9 +67,17 @@ export class TaskStateService {
     return this.claims.submit(job);
   }
 
-  /** Records an attempt's result; returns once committed (and follow-up jobs enqueued). */
+  /** Records an attempt's result; resolves once committed (and follow-up jobs enqueued). */
   finish(attempt: Attempt, result: AttemptResult): Promise<void> {
-    return this.finishes.submit({ attempt, result });
+    const finishing = this.finishes.submit({ attempt, result });
+    this.unsettled.add(finishing);
+    void finishing.catch(() => undefined).finally(() => this.unsettled.delete(finishing));
+    return finishing;
+  }
+
+  /** Resolves when every result handed to finish() so far is recorded or has failed. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.unsettled]);
   }
 
   private async claimGroup(jobs: TaskJobData[]): Promise<Array<ClaimedTask | null>> {
@@ -75,33 +85,32 @@ export class TaskStateService {
       this.prisma.$transaction(async (tx) => {
         const now = new Date();
         const leaseUntil = new Date(now.getTime() + this.config.processing.leaseMs);
-        const ledger = await BatchLedger.lock(tx, jobs.map((j) => j.batchId));
-        const rows = await tx.$queryRaw<Array<Omit<ClaimedTask, 'dependencies'>>>`
-          UPDATE "ProcessingTask" t SET "status" = 'processing', "startedAt" = ${now},
-            "leaseExpiresAt" = ${leaseUntil}, "updatedAt" = ${now}
-          FROM unnest(${jobs.map((j) => j.taskId)}::uuid[], ${jobs.map((j) => j.generation)}::int[]) AS j(id, generation)
-          WHERE t."id" = j.id AND t."generation" = j.generation AND t."status" = 'queued' AND t."pendingDependencies" = 0
-          RETURNING t."id", t."batchId", t."ref", t."taskType", t."input", t."retryCount", t."maxRetries",
-            t."priority", t."generation", t."timeoutMs"`;
+        const rows = await tx.$queryRaw<ClaimedTask[]>`
+          WITH claimed AS (
+            UPDATE "ProcessingTask" t SET "status" = 'processing', "startedAt" = ${now},
+              "leaseExpiresAt" = ${leaseUntil}, "updatedAt" = ${now}
+            FROM unnest(${jobs.map((j) => j.taskId)}::uuid[], ${jobs.map((j) => j.generation)}::int[]) AS j(id, generation)
+            WHERE t."id" = j.id AND t."generation" = j.generation AND t."status" = 'queued' AND t."pendingDependencies" = 0
+            RETURNING t."id", t."batchId", t."ref", t."taskType", t."input", t."retryCount", t."maxRetries",
+              t."priority", t."generation", t."timeoutMs"
+          )
+          SELECT c.*, coalesce((
+            SELECT json_agg(json_build_object('taskId', d."id", 'ref', d."ref", 'output', d."output") ORDER BY d."id")
+            FROM "TaskDependency" e JOIN "ProcessingTask" d ON d."id" = e."dependencyTaskId"
+            WHERE e."dependentTaskId" = c."id"
+          ), '[]'::json) AS dependencies
+          FROM claimed c`;
         if (rows.length === 0) return [];
 
-        const outputs = await tx.$queryRaw<Array<DependencyOutput & { dependentId: string }>>`
-          SELECT e."dependentTaskId" AS "dependentId", d."id" AS "taskId", d."ref", d."output"
-          FROM "TaskDependency" e JOIN "ProcessingTask" d ON d."id" = e."dependencyTaskId"
-          WHERE e."dependentTaskId" = ANY(${rows.map((r) => r.id)}::uuid[])
-          ORDER BY d."id"`;
+        // Tasks first, batch row last: its lock is the contended one, held from here to COMMIT.
+        const ledger = new BatchLedger();
         const events = rows.map((row) => {
           ledger.move(row.batchId, 'queued', 'processing');
           return taskEvent(EventType.task_started, row, 'processing', now);
         });
         events.push(...(await ledger.save(tx, now)));
         await this.outbox.record(tx, events);
-        return rows.map((row) => ({
-          ...row,
-          dependencies: outputs
-            .filter((o) => o.dependentId === row.id)
-            .map(({ taskId, ref, output }) => ({ taskId, ref, output })),
-        }));
+        return rows;
       }),
     );
     // Two copies of one job in a group claim the task once: only the first copy gets it.
@@ -141,7 +150,7 @@ export class TaskStateService {
     }
 
     const doomed = failures.length > 0 ? await queuedDescendants(tx, failures.map((f) => f.attempt.id)) : [];
-    const ledger = await BatchLedger.lock(tx, [...items.map((i) => i.attempt.batchId), ...doomed.map((d) => d.batchId)]);
+    const ledger = new BatchLedger();
     const events = [];
     const followUps: ReadyTask[] = [];
 
@@ -244,7 +253,7 @@ async function releaseDependents(tx: TransactionClient, completedIds: string[], 
     RETURNING t."id", t."batchId", t."priority", t."generation", t."status", t."pendingDependencies"`;
   return rows
     .filter((r) => r.status === 'queued' && r.pendingDependencies === 0)
-    .map(({ id, batchId, priority, generation }) => ({ id, batchId, priority, generation }));
+    .map(({ id, batchId, priority, generation }) => ({ id, batchId, priority, generation, released: true }));
 }
 
 /** Queued tasks that transitively depend on any of `rootIds`, each with one root it depends on. */

@@ -86,8 +86,14 @@ describe(retryAfterMs.name, () => {
 
 describe(toQueuePriority.name, () => {
   it('maps higher priorities to lower BullMQ numbers, all within BullMQ range', () => {
-    expect(toQueuePriority(1000)).toBe(1);
-    expect(toQueuePriority(-1000)).toBe(2001);
+    expect(toQueuePriority(1000, true)).toBe(1);
+    expect(toQueuePriority(-1000)).toBe(4002);
+    expect(toQueuePriority(-1000)).toBeLessThan(2 ** 21);
     expect(toQueuePriority(5)).toBeLessThan(toQueuePriority(4));
+  });
+
+  it('puts released dependents before fresh tasks of the same priority, never before a higher priority', () => {
+    expect(toQueuePriority(0, true)).toBeLessThan(toQueuePriority(0));
+    expect(toQueuePriority(1)).toBeLessThan(toQueuePriority(0, true));
   });
 });
