@@ -7,73 +7,36 @@
 // DATABASE_URL, and uses a Redis key prefix of its own whose keys it deletes at the end. The app
 // runs with PROCESS_ROLES=api, so nothing executes the tasks while we measure.
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import Redis from 'ioredis';
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { createApp } from '../../src/app.factory';
-import { loadConfig } from '../../src/config/app-config';
-import { mixedGraph, TEST_ENDPOINT } from '../support/factories';
+import { mixedGraph } from '../support/factories';
+import { benchConfig, benchEnvironment, deleteRedisKeys, listen, median, ms, postBatch, timed } from './bench-support';
 
 const TASKS = 10_000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WARM_UPS = 1;
 const API_TARGET_MS = 1000;
 const RATIO_TARGET = 3;
-const API_KEY = 'bench-key';
 /** Postgres' limit on bind parameters in one statement. */
 const MAX_PARAMS = 65_535;
 
 type Task = ReturnType<typeof mixedGraph>[number];
 
-interface PrismaEngineScripts {
-  DEFAULT_DATABASE_URL: string;
-  withDatabase(url: string, name: string): string;
-  maintenanceUrl(url: string): string;
-  ensureDatabase(url: string): Promise<boolean>;
-  deployMigrations(url: string): Promise<string[]>;
-}
-
-// TypeScript compiles import() to require() under CommonJS, and an .mjs file cannot be required.
-const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
-
 async function main(): Promise<void> {
-  const engine = (await importEsm(
-    pathToFileURL(path.resolve(__dirname, '../../scripts/prisma-engine.mjs')).href,
-  )) as PrismaEngineScripts;
-  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const serverUrl = process.env.DATABASE_URL || engine.DEFAULT_DATABASE_URL;
-  const databaseUrl = engine.withDatabase(serverUrl, `bs_bench_${id}`);
-  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-  const queuePrefix = `bsbench-${id}`;
+  const bench = await benchEnvironment();
+  const { databaseUrl, redisUrl, prefixRoot: queuePrefix } = bench;
 
   const tasks = mixedGraph(TASKS);
   const edgeCount = tasks.reduce((n, t) => n + t.dependsOn.length, 0);
   console.log(`create-batch: ${TASKS} tasks, ${edgeCount} edges; median of ${RUNS} runs after ${WARM_UPS} warm-up`);
 
-  let created = false;
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   const db = new Client({ connectionString: databaseUrl });
   try {
-    created = await engine.ensureDatabase(databaseUrl);
-    await engine.deployMigrations(databaseUrl);
-    app = await createApp(
-      loadConfig({
-        NODE_ENV: 'production',
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: redisUrl,
-        QUEUE_PREFIX: queuePrefix,
-        PROCESS_ROLES: 'api',
-        API_KEYS: API_KEY,
-        LOG_LEVEL: 'warn',
-        HTTP_CALL_ENDPOINTS: `${TEST_ENDPOINT}=http://127.0.0.1:9`,
-      }),
-    );
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.getHttpServer().address() as AddressInfo;
+    await bench.createDatabase();
+    app = await createApp(benchConfig({ databaseUrl, redisUrl, queuePrefix }, { PROCESS_ROLES: 'api' }));
+    const port = await listen(app);
     const body = JSON.stringify({ name: 'bench', batchType: 'media', tasks });
     await db.connect();
 
@@ -104,20 +67,9 @@ async function main(): Promise<void> {
   } finally {
     await db.end().catch(() => undefined);
     await app?.close();
-    await deleteRedisKeys(redisUrl, queuePrefix);
-    if (created) await dropDatabase(engine.maintenanceUrl(databaseUrl), databaseUrl);
+    await deleteRedisKeys(redisUrl, `${queuePrefix}:*`);
+    await bench.dropDatabase();
   }
-}
-
-async function postBatch(port: number, body: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/batches`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-    body,
-  });
-  const text = await response.text();
-  if (response.status !== 201) throw new Error(`POST /batches answered ${response.status}: ${text.slice(0, 500)}`);
-  return (JSON.parse(text) as { id: string }).id;
 }
 
 /** The rows POST /batches writes (one batch, its tasks, its edges), as plain multi-row INSERTs. */
@@ -178,45 +130,6 @@ async function checkWritten(db: Client, batchId: string, tasks: number, edges: n
     throw new Error(`POST /batches wrote ${rows[0].tasks} tasks and ${rows[0].edges} edges, expected ${tasks} and ${edges}`);
   }
 }
-
-async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function dropDatabase(adminUrl: string, databaseUrl: string): Promise<void> {
-  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const ms = (value: number) => `${Math.round(value)} ms`;
 
 main().catch((error: unknown) => {
   console.error(error);

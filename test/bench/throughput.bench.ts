@@ -12,25 +12,32 @@
 // of each engine run (submission to finish only) there, for Chrome DevTools. It creates, migrates and finally drops a database
 // of its own (bs_bench_<id>) and deletes the Redis keys of the prefixes it made (bsbench-<id>-*).
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
-import { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
-import Redis from 'ioredis';
 import { Client } from 'pg';
 import { createApp } from '../../src/app.factory';
-import { loadConfig } from '../../src/config/app-config';
 import { redisOptionsFromUrl } from '../../src/config/redis-options';
-import { TaskType } from '../../src/generated/prisma/enums';
-import { TaskHandler, TaskHandlerInstance } from '../../src/processing/task-handler';
 import { TaskQueue, toQueuePriority } from '../../src/processing/task-queue';
 import { TaskStateService } from '../../src/processing/task-state.service';
-import { mixedGraph, TEST_ENDPOINT } from '../support/factories';
+import { mixedGraph } from '../support/factories';
 import { wideGraph } from '../support/graphs';
+import {
+  benchConfig,
+  benchEnvironment,
+  CpuShare,
+  cpuMeter,
+  deleteRedisKeys,
+  elapsedMs,
+  listen,
+  ms,
+  NoopHandler,
+  Percentiles,
+  percentiles,
+  postBatch,
+} from './bench-support';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '16,32,64').split(',').map(Number);
@@ -41,32 +48,12 @@ const POLL_MS = 20;
 const TARGET_TASKS_PER_S = 2000;
 const TARGET_RATIO = 0.3;
 const TARGET_DEPENDENT_START_P50_MS = 20;
-const API_KEY = 'bench-key';
 
 /** mixed: mixedGraph, ~size/10 deep (latency-bound); wide: wideGraph, 7 deep (throughput-bound). */
 type GraphName = 'mixed' | 'wide';
 type Task = ReturnType<typeof mixedGraph>[number];
 
-/** The benchmark's handler: the engine's own cost, with no work in the task. */
-@TaskHandler(TaskType.http_call)
-class NoopHandler implements TaskHandlerInstance {
-  async run(): Promise<Record<string, unknown>> {
-    return {};
-  }
-}
-
 const GRAPH_BUILDERS: Record<GraphName, (size: number) => Task[]> = { mixed: (n) => mixedGraph(n), wide: wideGraph };
-
-interface PrismaEngineScripts {
-  DEFAULT_DATABASE_URL: string;
-  withDatabase(url: string, name: string): string;
-  maintenanceUrl(url: string): string;
-  ensureDatabase(url: string): Promise<boolean>;
-  deployMigrations(url: string): Promise<string[]>;
-}
-
-// TypeScript compiles import() to require() under CommonJS, and an .mjs file cannot be required.
-const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
 
 interface EngineRun {
   graph: GraphName;
@@ -84,27 +71,19 @@ interface EngineRun {
 }
 
 async function main(): Promise<void> {
-  const engine = (await importEsm(
-    pathToFileURL(path.resolve(__dirname, '../../scripts/prisma-engine.mjs')).href,
-  )) as PrismaEngineScripts;
-  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const serverUrl = process.env.DATABASE_URL || engine.DEFAULT_DATABASE_URL;
-  const databaseUrl = engine.withDatabase(serverUrl, `bs_bench_${id}`);
-  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-  const prefixRoot = `bsbench-${id}`;
+  const bench = await benchEnvironment();
+  const { databaseUrl, redisUrl, prefixRoot } = bench;
   const sql = PROFILE ? profileSql() : undefined;
   const steps = PROFILE ? profileSteps() : undefined;
 
   console.log(
     `throughput: ${TASKS} tasks per batch, graphs ${GRAPHS.join(', ')}, WORKER_CONCURRENCY ${CONCURRENCIES.join(', ')}, no-op handler`,
   );
-  let created = false;
   const db = new Client({ connectionString: databaseUrl });
   const raw: Record<number, number> = {};
   const runs: EngineRun[] = [];
   try {
-    created = await engine.ensureDatabase(databaseUrl);
-    await engine.deployMigrations(databaseUrl);
+    await bench.createDatabase();
     await db.connect();
     const idle = cpuMeter();
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -145,7 +124,7 @@ async function main(): Promise<void> {
   } finally {
     await db.end().catch(() => undefined);
     await deleteRedisKeys(redisUrl, `${prefixRoot}-*`);
-    if (created) await dropDatabase(engine.maintenanceUrl(databaseUrl), databaseUrl);
+    await bench.dropDatabase();
   }
 }
 
@@ -161,22 +140,11 @@ async function engineRun(
   steps?: StepCounter,
 ): Promise<EngineRun> {
   const app = await createApp(
-    loadConfig({
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: queuePrefix,
-      PROCESS_ROLES: 'api,worker,scheduler',
-      WORKER_CONCURRENCY: String(concurrency),
-      API_KEYS: API_KEY,
-      LOG_LEVEL: 'warn',
-      HTTP_CALL_ENDPOINTS: `${TEST_ENDPOINT}=http://127.0.0.1:9`,
-    }),
+    benchConfig({ databaseUrl, redisUrl, queuePrefix }, { PROCESS_ROLES: 'api,worker,scheduler', WORKER_CONCURRENCY: String(concurrency) }),
     { taskHandlers: [NoopHandler] },
   );
   try {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.getHttpServer().address() as AddressInfo;
+    const port = await listen(app);
     const body = JSON.stringify({ name: `bench ${graph}`, batchType: 'media', tasks: GRAPH_BUILDERS[graph](TASKS) });
     sql?.reset();
     steps?.reset();
@@ -239,17 +207,6 @@ async function rawBullmq(redisUrl: string, prefix: string, concurrency: number):
   }
 }
 
-async function postBatch(port: number, body: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/batches`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-    body,
-  });
-  const text = await response.text();
-  if (response.status !== 201) throw new Error(`POST /batches answered ${response.status}: ${text.slice(0, 500)}`);
-  return (JSON.parse(text) as { id: string }).id;
-}
-
 async function checkCounters(db: Client, batchId: string): Promise<void> {
   const { rows } = await db.query<{ total: number; completed: number; real: number }>(
     `SELECT b."totalTasks" AS total, b."completedTasks" AS completed,
@@ -287,17 +244,6 @@ async function latencies(db: Client, batchId: string) {
   const runMs = await column(`
     SELECT EXTRACT(EPOCH FROM (t."completedAt" - t."startedAt")) * 1000 AS ms FROM "ProcessingTask" t WHERE t."batchId" = $1`);
   return { edge, lastDependency, queueWait, runMs };
-}
-
-interface Percentiles {
-  p50: number;
-  p99: number;
-}
-
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
-  return { p50: at(0.5), p99: at(0.99) };
 }
 
 // --- SQL profile (BENCH_PROFILE=1): every statement through pg, counted and timed by its shape ---
@@ -411,37 +357,6 @@ function printSteps(steps: StepProfile): void {
   );
 }
 
-// --- CPU: is the machine (or this process) saturated while the engine runs? ---
-
-interface CpuShare {
-  process: number;
-  machine: number;
-}
-
-function cpuMeter(): { read(): CpuShare } {
-  const busyAndTotal = () =>
-    os.cpus().reduce(
-      (acc, { times }) => {
-        const total = times.user + times.nice + times.sys + times.idle + times.irq;
-        return { busy: acc.busy + total - times.idle, total: acc.total + total };
-      },
-      { busy: 0, total: 0 },
-    );
-  const machineStart = busyAndTotal();
-  const processStart = process.cpuUsage();
-  const wallStart = process.hrtime.bigint();
-  return {
-    read: () => {
-      const machine = busyAndTotal();
-      const used = process.cpuUsage(processStart);
-      return {
-        process: Math.round(((used.user + used.system) / 1000 / elapsedMs(wallStart)) * 100),
-        machine: Math.round(((machine.busy - machineStart.busy) / (machine.total - machineStart.total)) * 100),
-      };
-    },
-  };
-}
-
 async function startCpuProfile(): Promise<{ stop(name: string): Promise<string> }> {
   const session = new Session();
   session.connect();
@@ -458,39 +373,6 @@ async function startCpuProfile(): Promise<{ stop(name: string): Promise<string> 
     },
   };
 }
-
-// --- housekeeping ---
-
-async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function dropDatabase(adminUrl: string, databaseUrl: string): Promise<void> {
-  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
-function elapsedMs(since: bigint): number {
-  return Number(process.hrtime.bigint() - since) / 1e6;
-}
-
-const ms = (value: number) => `${Math.round(value)} ms`;
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -16,61 +16,29 @@
 // its own (bs_bench_<id>) and deletes the Redis keys of the prefixes it made (bsbench-<id>-*).
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import Redis from 'ioredis';
 import { Client } from 'pg';
 import { createApp } from '../../src/app.factory';
-import { loadConfig } from '../../src/config/app-config';
-import { TaskType } from '../../src/generated/prisma/enums';
-import { TaskHandler, TaskHandlerInstance } from '../../src/processing/task-handler';
-import { batchTask, TEST_ENDPOINT } from '../support/factories';
+import { batchTask } from '../support/factories';
+import { API_KEY, benchConfig, benchEnvironment, cpuMeter, deleteRedisKeys, listen, NoopHandler, percentiles } from './bench-support';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 10_000);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '100').split(',').map(Number);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 40);
 const BATCH_TASKS = Number(process.env.BENCH_BATCH_TASKS ?? 50);
 const BATCH_EVERY_MS = Number(process.env.BENCH_BATCH_EVERY_MS ?? 250);
-const API_KEY = 'bench-key';
 const TARGETS = { deliveriesPerS: 1500, p50Ms: 1000, p99Ms: 2000 };
 
-/** The engine's cost only: tasks do no work. */
-@TaskHandler(TaskType.http_call)
-class NoopHandler implements TaskHandlerInstance {
-  async run(): Promise<Record<string, unknown>> {
-    return {};
-  }
-}
-
-interface PrismaEngineScripts {
-  DEFAULT_DATABASE_URL: string;
-  withDatabase(url: string, name: string): string;
-  maintenanceUrl(url: string): string;
-  ensureDatabase(url: string): Promise<boolean>;
-  deployMigrations(url: string): Promise<string[]>;
-}
-
-// TypeScript compiles import() to require() under CommonJS, and an .mjs file cannot be required.
-const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
-
 async function main(): Promise<void> {
-  const engine = (await importEsm(pathToFileURL(path.resolve(__dirname, '../../scripts/prisma-engine.mjs')).href)) as PrismaEngineScripts;
-  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const databaseUrl = engine.withDatabase(process.env.DATABASE_URL || engine.DEFAULT_DATABASE_URL, `bs_bench_${id}`);
-  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-  const prefixRoot = `bsbench-${id}`;
+  const bench = await benchEnvironment();
+  const { databaseUrl, redisUrl, prefixRoot } = bench;
   const receiver = await Receiver.start();
   const db = new Client({ connectionString: databaseUrl });
-  let created = false;
   console.log(`webhook delivery: ${DELIVERIES} deliveries per throughput run, receiver in a child process, ${os.cpus().length} cores`);
   try {
-    created = await engine.ensureDatabase(databaseUrl);
-    await engine.deployMigrations(databaseUrl);
+    await bench.createDatabase();
     await db.connect();
-    const base = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, receiver, db };
+    const base = { databaseUrl, redisUrl, receiver, db };
 
     const throughputs: Array<{ concurrency: number; perS: number }> = [];
     for (const concurrency of CONCURRENCIES) {
@@ -102,30 +70,20 @@ async function main(): Promise<void> {
     await db.end().catch(() => undefined);
     receiver.stop();
     await deleteRedisKeys(redisUrl, `${prefixRoot}-*`);
-    if (created) await dropDatabase(engine.maintenanceUrl(databaseUrl), databaseUrl);
+    await bench.dropDatabase();
   }
 }
 
 interface RunContext {
-  DATABASE_URL: string;
-  REDIS_URL: string;
+  databaseUrl: string;
+  redisUrl: string;
   queuePrefix: string;
   receiver: Receiver;
   db: Client;
 }
 
 function appConfig(ctx: RunContext, env: Record<string, string>) {
-  return loadConfig({
-    NODE_ENV: 'production',
-    DATABASE_URL: ctx.DATABASE_URL,
-    REDIS_URL: ctx.REDIS_URL,
-    QUEUE_PREFIX: ctx.queuePrefix,
-    API_KEYS: API_KEY,
-    LOG_LEVEL: 'warn',
-    HTTP_CALL_ENDPOINTS: `${TEST_ENDPOINT}=http://127.0.0.1:9`,
-    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-    ...env,
-  });
+  return benchConfig(ctx, { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', ...env });
 }
 
 /** One scheduler instance drains DELIVERIES rows committed in one transaction. */
@@ -179,8 +137,7 @@ async function eventLatency(ctx: RunContext) {
   receiver.reset();
   const app = await createApp(appConfig(ctx, { PROCESS_ROLES: 'api,worker,scheduler' }), { taskHandlers: [NoopHandler] });
   try {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.getHttpServer().address() as AddressInfo;
+    const port = await listen(app);
     const call = async (method: string, route: string, body: unknown) => {
       const response = await fetch(`http://127.0.0.1:${port}${route}`, {
         method,
@@ -311,61 +268,6 @@ class Receiver {
 
   stop(): void {
     this.child.kill();
-  }
-}
-
-function percentiles(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
-  return { p50: at(0.5), p99: at(0.99), max: Math.round(sorted[sorted.length - 1] ?? NaN) };
-}
-
-function cpuMeter() {
-  const busyAndTotal = () =>
-    os.cpus().reduce(
-      (acc, { times }) => {
-        const total = times.user + times.nice + times.sys + times.idle + times.irq;
-        return { busy: acc.busy + total - times.idle, total: acc.total + total };
-      },
-      { busy: 0, total: 0 },
-    );
-  const machineStart = busyAndTotal();
-  const processStart = process.cpuUsage();
-  const wallStart = Date.now();
-  return {
-    read: () => {
-      const machine = busyAndTotal();
-      const used = process.cpuUsage(processStart);
-      return {
-        process: Math.round(((used.user + used.system) / 1000 / (Date.now() - wallStart)) * 100),
-        machine: Math.round(((machine.busy - machineStart.busy) / (machine.total - machineStart.total)) * 100),
-      };
-    },
-  };
-}
-
-async function deleteRedisKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function dropDatabase(maintenanceUrl: string, databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const admin = new Client({ connectionString: maintenanceUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
   }
 }
 
