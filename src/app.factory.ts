@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { AppConfig } from './config/app-config';
+import { Metrics } from './metrics/metrics.service';
 import { HttpCallInputDto } from './tasks/inputs/http-call-input.dto';
 
 /** Builds the application exactly as production runs it; tests call this too. */
@@ -13,10 +14,23 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  observeRequests(app);
   app.enableShutdownHooks();
   setUpSwagger(app);
   await app.init();
   return app;
+}
+
+function observeRequests(app: NestFastifyApplication): void {
+  const histogram = app.get(Metrics).httpRequestDuration;
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      // The route template, not the URL: ids would make a label value per request.
+      const route = request.routeOptions.url ?? 'unmatched';
+      histogram.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    });
 }
 
 function setUpSwagger(app: NestFastifyApplication): void {

@@ -12,6 +12,7 @@ import { ConfigModule } from './config/config.module';
 import { redisOptionsFromUrl } from './config/redis-options';
 import { DependenciesModule } from './dependencies/dependencies.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { ReconcilerModule, WorkerModule } from './processing/processing.module';
 import { TasksModule } from './tasks/tasks.module';
@@ -39,6 +40,7 @@ export class AppModule {
           },
         }),
         PrismaModule,
+        MetricsModule,
         BullModule.forRoot({ connection: redisOptionsFromUrl(config.redis.url), prefix: config.redis.queuePrefix }),
         ScheduleModule.forRoot(),
         HealthModule,

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { redisOptionsFromUrl } from '../config/redis-options';
+import { Metrics } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { HandlerRegistry } from './handler-registry';
 import { TaskFailure } from './task-handler';
@@ -46,6 +47,7 @@ export class TaskRunner implements OnModuleInit, OnApplicationShutdown {
     private readonly state: TaskStateService,
     private readonly handlers: HandlerRegistry,
     private readonly prisma: PrismaService,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -87,6 +89,7 @@ export class TaskRunner implements OnModuleInit, OnApplicationShutdown {
       timeoutMs,
     );
     let result: AttemptResult;
+    const started = performance.now();
     try {
       const output = await untilAborted(
         this.handlers.get(task.taskType).run({
@@ -104,6 +107,9 @@ export class TaskRunner implements OnModuleInit, OnApplicationShutdown {
       clearTimeout(timer);
       this.running.delete(task.id);
     }
+    const labels = { task_type: task.taskType, outcome: result.kind };
+    this.metrics.taskAttempts.inc(labels);
+    this.metrics.taskAttemptDuration.observe(labels, (performance.now() - started) / 1000);
     // The worker's slot frees as soon as the result is handed over: results of many slots
     // commit together. Should the process die before that commit, the task's lease expires
     // and the reconciler counts the attempt as failed; shutdown waits for settled().

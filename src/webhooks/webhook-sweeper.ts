@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig, WebhooksConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { Prisma } from '../generated/prisma/client';
+import { Metrics } from '../metrics/metrics.service';
 import { OutboxListener } from './outbox-listener';
 import { AttemptResult, ClaimedDelivery, WebhookDeliveryStore } from './webhook-delivery-store';
 import { nextAttemptAt } from './webhook-retry';
@@ -52,6 +53,7 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly store: WebhookDeliveryStore,
     private readonly sender: WebhookSender,
     private readonly scheduler: SchedulerRegistry,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
   ) {
     this.config = appConfig.webhooks;
@@ -140,6 +142,8 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
         secrets: delivery.secrets,
         body: envelopeJson(delivery.payload),
       });
+      this.metrics.webhookAttempts.inc({ outcome: outcome.successful ? 'success' : 'failure' });
+      this.metrics.webhookAttemptDuration.observe(outcome.latencyMs / 1000);
       this.record({ delivery, outcome, nextAttemptAt: nextAttemptAt(delivery.attempts, outcome, this.config) });
     } catch (error) {
       this.logger.error(`webhook delivery ${delivery.id} attempt failed unexpectedly: ${String(error)}`);
