@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { ProcessingModule } from '../processing/processing.module';
+import { MetricsController } from './metrics.controller';
 import { Metrics } from './metrics.service';
 
 @Global()
-@Module({ providers: [Metrics], exports: [Metrics] })
+@Module({ imports: [ProcessingModule], controllers: [MetricsController], providers: [Metrics], exports: [Metrics] })
 export class MetricsModule {}
