@@ -1,6 +1,6 @@
 import { EventType, JobStatus } from '../generated/prisma/enums';
 import type { ProcessingBatch } from '../generated/prisma/client';
-import type { TransactionClient } from '../prisma/transaction';
+import type { SqlClient } from '../prisma/transaction';
 import { batchEventData } from '../batches/batch-events';
 import { DomainEvent } from '../events/domain-events';
 
@@ -52,7 +52,7 @@ export class BatchLedger {
   private readonly cancellations = new Map<string, Date | null>();
 
   /** For client operations that must see a stable batch before choosing what to change. */
-  static async lock(tx: TransactionClient, batchIds: Iterable<string | null>): Promise<BatchLedger> {
+  static async lock(tx: SqlClient, batchIds: Iterable<string | null>): Promise<BatchLedger> {
     const ids = uniqueIds(batchIds);
     if (ids.length > 0) {
       await tx.$queryRaw`SELECT 1 FROM "ProcessingBatch" WHERE "id" = ANY(${ids}::uuid[]) ORDER BY "id" FOR UPDATE`;
@@ -73,7 +73,7 @@ export class BatchLedger {
     this.cancellations.set(batchId, at);
   }
 
-  async save(tx: TransactionClient, now: Date): Promise<DomainEvent[]> {
+  async save(tx: SqlClient, now: Date): Promise<DomainEvent[]> {
     const ids = [...this.deltas.keys()].sort();
     if (ids.length === 0) return [];
     const column = (status: TaskStatus) => ids.map((id) => this.deltas.get(id)![status]);

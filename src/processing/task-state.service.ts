@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EventType, TaskType } from '../generated/prisma/enums';
-import { PrismaService } from '../prisma/prisma.service';
-import type { TransactionClient } from '../prisma/transaction';
+import { SqlPool } from '../prisma/sql-pool';
+import type { SqlClient } from '../prisma/transaction';
 import { OutboxService } from '../webhooks/outbox.service';
 import { retryDelayMs } from './backoff';
 import { BatchLedger } from './batch-ledger';
@@ -56,7 +56,7 @@ export class TaskStateService {
   private readonly unsettled = new Set<Promise<void>>();
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly sql: SqlPool,
     private readonly outbox: OutboxService,
     private readonly queue: TaskQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -82,7 +82,7 @@ export class TaskStateService {
 
   private async claimGroup(jobs: TaskJobData[]): Promise<Array<ClaimedTask | null>> {
     const claimed = await retryOnConflict(() =>
-      this.prisma.$transaction(async (tx) => {
+      this.sql.transaction(async (tx) => {
         const now = new Date();
         const leaseUntil = new Date(now.getTime() + this.config.processing.leaseMs);
         const rows = await tx.$queryRaw<ClaimedTask[]>`
@@ -124,14 +124,14 @@ export class TaskStateService {
   }
 
   private async finishGroup(items: Array<{ attempt: Attempt; result: AttemptResult }>): Promise<void[]> {
-    const followUps = await retryOnConflict(() => this.prisma.$transaction((tx) => this.applyResults(tx, items)));
+    const followUps = await retryOnConflict(() => this.sql.transaction((tx) => this.applyResults(tx, items)));
     await this.queue.enqueue(followUps);
     return items.map(() => undefined);
   }
 
   /** One transaction for a group of results; returns the jobs to enqueue once it commits. */
   private async applyResults(
-    tx: TransactionClient,
+    tx: SqlClient,
     items: Array<{ attempt: Attempt; result: AttemptResult }>,
   ): Promise<ReadyTask[]> {
     const now = new Date();
@@ -238,7 +238,7 @@ export class TaskStateService {
  * Counts down pendingDependencies of the dependents of just-completed tasks, locking them in id
  * order (two groups releasing overlapping fan-ins must not deadlock); returns those now ready.
  */
-async function releaseDependents(tx: TransactionClient, completedIds: string[], now: Date): Promise<ReadyTask[]> {
+async function releaseDependents(tx: SqlClient, completedIds: string[], now: Date): Promise<ReadyTask[]> {
   if (completedIds.length === 0) return [];
   const rows = await tx.$queryRaw<Array<ReadyTask & { status: string; pendingDependencies: number }>>`
     WITH counts AS (
@@ -258,7 +258,7 @@ async function releaseDependents(tx: TransactionClient, completedIds: string[], 
 
 /** Queued tasks that transitively depend on any of `rootIds`, each with one root it depends on. */
 export async function queuedDescendants(
-  tx: TransactionClient,
+  tx: SqlClient,
   rootIds: string[],
 ): Promise<Array<{ id: string; rootId: string; batchId: string | null }>> {
   return tx.$queryRaw`

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvent, eventName } from '../events/domain-events';
-import type { TransactionClient } from '../prisma/transaction';
+import type { SqlClient } from '../prisma/transaction';
 import { OUTBOX_CHANNEL } from './outbox-listener';
 
 /**
@@ -12,7 +12,7 @@ import { OUTBOX_CHANNEL } from './outbox-listener';
  */
 @Injectable()
 export class OutboxService {
-  async record(tx: TransactionClient, events: readonly DomainEvent[]): Promise<number> {
+  async record(tx: SqlClient, events: readonly DomainEvent[]): Promise<number> {
     if (events.length === 0) return 0;
     const names = events.map((e) => eventName(e.type));
     const payloads = events.map((e) =>
