@@ -6,6 +6,7 @@ import { ErrorDetail, InvalidRequestError } from '../common/domain-errors';
 import { paginate } from '../common/pagination';
 import { EventType, JobStatus, Prisma, ProcessingBatch } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
+import { SqlPool } from '../prisma/sql-pool';
 import { TaskControlService } from '../processing/task-control.service';
 import { TaskQueue } from '../processing/task-queue';
 import { toTaskResponse } from '../tasks/dto/task-response.dto';
@@ -25,6 +26,7 @@ import { ListBatchesQueryDto, ListBatchTasksQueryDto } from './dto/list-batches-
 export class BatchesService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly sql: SqlPool,
     private readonly inputs: TaskInputValidator,
     private readonly queue: TaskQueue,
     private readonly outbox: OutboxService,
@@ -67,20 +69,16 @@ export class BatchesService {
       dependencyTaskId: tasks[dependency].id,
     }));
 
-    const batch = await this.prisma.$transaction(async (tx) => {
-      const created = await tx.processingBatch.create({
-        data: {
-          id: batchId,
-          name: dto.name ?? null,
-          batchType: dto.batchType,
-          priority: batchPriority,
-          metadata: dto.metadata ?? Prisma.DbNull,
-          totalTasks: tasks.length,
-          queuedTasks: tasks.length,
-          createdAt: now,
-          updatedAt: now,
-        },
-      });
+    // Raw pg, not Prisma's pipeline: the same statements, but Prisma's per-element handling of
+    // 10,000-element array parameters cost ~300 ms of a large submission.
+    const batch = await this.sql.transaction(async (tx) => {
+      const [created] = await tx.$queryRaw<ProcessingBatch[]>`
+        INSERT INTO "ProcessingBatch" ("id", "name", "batchType", "priority", "metadata", "totalTasks",
+          "queuedTasks", "createdAt", "updatedAt")
+        VALUES (${batchId}::uuid, ${dto.name ?? null}, ${dto.batchType}::"BatchType", ${batchPriority},
+          ${dto.metadata === undefined ? null : JSON.stringify(dto.metadata)}::jsonb, ${tasks.length}, ${tasks.length},
+          ${now}, ${now})
+        RETURNING *`;
       await insertTasks(tx, tasks, now);
       await insertEdges(tx, edges, now);
       await this.outbox.record(tx, [{ type: EventType.batch_created, occurredAt: now, data: batchEventData(created) }]);

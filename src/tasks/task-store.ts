@@ -1,5 +1,5 @@
 import { TaskType } from '../generated/prisma/enums';
-import type { TransactionClient } from '../prisma/transaction';
+import type { SqlClient } from '../prisma/transaction';
 
 export interface NewTask {
   id: string;
@@ -24,7 +24,7 @@ export interface NewEdge {
  * Set-based inserts: one statement for any number of rows, each column sent as one array and
  * expanded by unnest(), so a 10,000-task batch costs two round trips, not 20,000.
  */
-export async function insertTasks(tx: TransactionClient, tasks: readonly NewTask[], now: Date): Promise<void> {
+export async function insertTasks(tx: SqlClient, tasks: readonly NewTask[], now: Date): Promise<void> {
   if (tasks.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO "ProcessingTask" ("id", "batchId", "ref", "taskType", "priority", "maxRetries", "input",
@@ -40,7 +40,7 @@ export async function insertTasks(tx: TransactionClient, tasks: readonly NewTask
     ) AS t(id, batch_id, ref, task_type, priority, max_retries, input, meeting_record_id, timeout_ms, pending)`;
 }
 
-export async function insertEdges(tx: TransactionClient, edges: readonly NewEdge[], now: Date): Promise<void> {
+export async function insertEdges(tx: SqlClient, edges: readonly NewEdge[], now: Date): Promise<void> {
   if (edges.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO "TaskDependency" ("id", "dependentTaskId", "dependencyTaskId", "createdAt")
