@@ -228,7 +228,7 @@ describe(WebhookSweeper.name, () => {
   });
 
   it('POST /webhooks/:id/test sends webhook.test at once and reports the answer', async () => {
-    const r = await receiver((q) => (r.received.length === 1 ? { status: 200, delayMs: 60 } : { status: 503 }));
+    const r = await receiver(() => (r.received.length === 1 ? { status: 200, delayMs: 60 } : { status: 503 }));
     const { id, secret } = await subscribe(r);
     const ok = await t.request('POST', `/webhooks/${id}/test`);
     expect(ok.status).toBe(200);
