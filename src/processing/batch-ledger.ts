@@ -21,14 +21,16 @@ type Counters = Pick<
 >;
 
 /**
- * A batch's status as a function of its counters (DESIGN.md, "Semantics"): queued until a task
- * starts, processing while anything is unfinished, then completed / completed_with_errors /
- * failed by how many completed, or cancelled when a client cancelled it. The SQL function
- * batch_status() (migration 20261204213000) is the same rule; a test holds them equal.
+ * A batch's status from its previous status and its counters (DESIGN.md, "Semantics"): queued
+ * until a task starts, processing while anything is unfinished (a started batch stays started
+ * when a task goes back to queued for a retry), then completed / completed_with_errors / failed
+ * by how many completed, or cancelled when a client cancelled it. The SQL function
+ * batch_status() (migration 20261204214500) is the same rule; a test holds them equal.
  */
-export function deriveBatchStatus(b: Counters): JobStatus {
+export function deriveBatchStatus(previous: JobStatus, b: Counters): JobStatus {
   if (b.queuedTasks + b.processingTasks > 0) {
-    return b.processingTasks + b.completedTasks + b.failedTasks > 0 ? JobStatus.processing : JobStatus.queued;
+    const started = previous !== JobStatus.queued || b.processingTasks + b.completedTasks + b.failedTasks > 0;
+    return started ? JobStatus.processing : JobStatus.queued;
   }
   if (b.cancelledAt !== null || b.cancelledTasks === b.totalTasks) return JobStatus.cancelled;
   if (b.completedTasks === b.totalTasks) return JobStatus.completed;
@@ -94,7 +96,7 @@ export class BatchLedger {
           CASE WHEN d.sets_cancelled THEN d.cancelled_at AT TIME ZONE 'UTC' ELSE l."cancelledAt" END AS cancelled_at
         FROM locked l JOIN d ON d.id = l."id"
       ), derived AS (
-        SELECT n.*, batch_status(n.total, n.queued, n.processing, n.completed, n.failed, n.cancelled, n.cancelled_at) AS status
+        SELECT n.*, batch_status(n.previous, n.total, n.queued, n.processing, n.completed, n.failed, n.cancelled, n.cancelled_at) AS status
         FROM next n
       )
       UPDATE "ProcessingBatch" b SET

@@ -72,16 +72,28 @@ describe(TaskStateService.name, () => {
 
   it('retries with backoff until the service succeeds', async () => {
     let failuresLeft = 2;
-    receiver.respond = (call) => (call.body.ref === 'flaky' && failuresLeft-- > 0 ? { status: 503, body: { error: 'busy' } } : ok(call));
+    receiver.respond = (call) => {
+      if (call.body.ref !== 'flaky' || failuresLeft-- <= 0) return ok(call);
+      // The first retry waits a second (Retry-After), long enough to look at the batch meanwhile.
+      return { status: 503, body: { error: 'busy' }, headers: failuresLeft === 1 ? { 'retry-after': '1' } : {} };
+    };
     const { batchId, ids } = await submit([batchTask('flaky', [], { maxRetries: 3 }), batchTask('after', ['flaky'])]);
+    // While the only started task waits for its retry, the batch stays started.
+    const waiting = await eventually(
+      () => t.prisma.processingTask.findUniqueOrThrow({ where: { id: ids.flaky }, include: { batch: true } }),
+      (task) => task.status === 'queued' && task.retryCount === 1,
+      'the first retry to be scheduled',
+      5000,
+    );
+    expect(waiting.batch!.status).toBe('processing');
     const batch = await waitForBatch(t, batchId);
     expect(batch.status).toBe('completed');
     const flaky = await task(ids.flaky);
     expect(flaky).toMatchObject({ status: 'completed', retryCount: 2, error: null });
     const attempts = callsOf('flaky');
     expect(attempts.map((c) => c.body.attempt)).toEqual([1, 2, 3]);
-    // Backoff with base 100 ms and equal jitter: at least 50 ms, then at least 100 ms.
-    expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(50);
+    // Retry-After 1 s, then backoff with base 100 ms and equal jitter: at least 100 ms.
+    expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(1000);
     expect(attempts[2].at - attempts[1].at).toBeGreaterThanOrEqual(100);
     await expectExactCounters(t.prisma, batchId);
   });

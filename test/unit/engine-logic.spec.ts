@@ -23,7 +23,7 @@ describe(retryDelayMs.name, () => {
 });
 
 describe(deriveBatchStatus.name, () => {
-  const batch = (c: Partial<Parameters<typeof deriveBatchStatus>[0]>) => ({
+  const batch = (c: Partial<Parameters<typeof deriveBatchStatus>[1]>) => ({
     totalTasks: 4,
     queuedTasks: 0,
     processingTasks: 0,
@@ -46,7 +46,12 @@ describe(deriveBatchStatus.name, () => {
     ['all cancelled', { cancelledTasks: 4 }, 'cancelled'],
     ['cancelled by the client', { completedTasks: 2, cancelledTasks: 2, cancelledAt: new Date() }, 'cancelled'],
   ])('%s -> %s', (_name, counters, status) => {
-    expect(deriveBatchStatus(batch(counters))).toBe(status);
+    expect(deriveBatchStatus('queued', batch(counters))).toBe(status);
+  });
+
+  it('keeps a started batch processing when its only started task goes back to queued for a retry', () => {
+    expect(deriveBatchStatus('processing', batch({ queuedTasks: 4 }))).toBe('processing');
+    expect(deriveBatchStatus('queued', batch({ queuedTasks: 4 }))).toBe('queued');
   });
 });
 
