@@ -1,6 +1,9 @@
-// Drops the template and any database of this run a crashed test file left behind.
+// Drops the template and any database of this run a crashed test file left behind, and the
+// Redis keys of this run's queue prefixes (an app that joined another's prefix can write a key
+// after its owner cleaned up). Nothing of other runs is touched.
+import Redis from 'ioredis';
 import pg from 'pg';
-import { POSTGRES_ADMIN_URL } from './test-env.mjs';
+import { POSTGRES_ADMIN_URL, REDIS_URL } from './test-env.mjs';
 
 export default async function globalTeardown() {
   const runId = process.env.BS_TEST_RUN_ID;
@@ -15,5 +18,17 @@ export default async function globalTeardown() {
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } finally {
     await admin.end();
+  }
+
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `bstest-${runId}-*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }

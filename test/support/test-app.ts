@@ -37,7 +37,7 @@ export async function startTestApp(env: Record<string, string> = {}, existing?: 
   const database = existing ?? (await createTestDatabase());
   // A second app joins another's queue by passing its QUEUE_PREFIX; the owner cleans it up.
   const ownsPrefix = env.QUEUE_PREFIX === undefined;
-  const queuePrefix = env.QUEUE_PREFIX ?? `bstest-${randomBytes(5).toString('hex')}`;
+  const queuePrefix = env.QUEUE_PREFIX ?? `bstest-${process.env.BS_TEST_RUN_ID}-${randomBytes(5).toString('hex')}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
