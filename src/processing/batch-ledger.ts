@@ -25,7 +25,7 @@ type Counters = Pick<
  * until a task starts, processing while anything is unfinished (a started batch stays started
  * when a task goes back to queued for a retry), then completed / completed_with_errors / failed
  * by how many completed, or cancelled when a client cancelled it. The SQL function
- * batch_status() (migration 20261204214500) is the same rule; a test holds them equal.
+ * batch_status() (migration 20261204213000) is the same rule; a test holds them equal.
  */
 export function deriveBatchStatus(previous: JobStatus, b: Counters): JobStatus {
   if (b.queuedTasks + b.processingTasks > 0) {
