@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import { withTimeout } from '../common/with-timeout';
 import { PRIORITY_MAX } from '../tasks/dto/task-fields.dto';
 
 export const TASK_QUEUE = 'tasks';
@@ -55,32 +56,26 @@ export class TaskQueue {
   async enqueue(tasks: readonly ReadyTask[]): Promise<void> {
     if (tasks.length === 0) return;
     const now = Date.now();
-    let timer: NodeJS.Timeout | undefined;
+    const adding = this.queue.addBulk(
+      tasks.map((task) => ({
+        name: 'run',
+        data: { taskId: task.id, generation: task.generation, batchId: task.batchId },
+        opts: {
+          jobId: jobIdOf(task),
+          priority: toQueuePriority(task.priority, task.released),
+          delay: task.runAfter ? Math.max(0, task.runAfter.getTime() - now) : 0,
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      })),
+    );
+    adding.catch(() => undefined); // if we gave up, its later outcome no longer matters
     try {
       // While Redis is unreachable, ioredis queues commands rather than failing them; a caller
       // (an HTTP request, a transaction's follow-up) must not wait for Redis to come back.
-      const gaveUp = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
-      });
-      const adding = this.queue.addBulk(
-        tasks.map((task) => ({
-          name: 'run',
-          data: { taskId: task.id, generation: task.generation, batchId: task.batchId },
-          opts: {
-            jobId: jobIdOf(task),
-            priority: toQueuePriority(task.priority, task.released),
-            delay: task.runAfter ? Math.max(0, task.runAfter.getTime() - now) : 0,
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
-        })),
-      );
-      adding.catch(() => undefined); // if we gave up, its later outcome no longer matters
-      await Promise.race([adding, gaveUp]);
+      await withTimeout(adding, ENQUEUE_TIMEOUT_MS, `no answer from Redis within ${ENQUEUE_TIMEOUT_MS} ms`);
     } catch (error) {
       this.logger.warn(`enqueue of ${tasks.length} task(s) failed; the reconciler will retry: ${String(error)}`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { lookup as dnsLookupAll } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { withTimeout } from '../common/with-timeout';
 
 type Family = 'ipv4' | 'ipv6';
 
@@ -101,14 +103,11 @@ export const WEBHOOK_RESOLVER = Symbol('WEBHOOK_RESOLVER');
 const RESOLVE_TIMEOUT_MS = 5_000;
 
 const systemResolver: Resolver = (hostname) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`resolving ${hostname} took over ${RESOLVE_TIMEOUT_MS} ms`)), RESOLVE_TIMEOUT_MS);
-    dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => {
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(addresses);
-    });
-  });
+  withTimeout(
+    dnsLookupAll(hostname, { all: true, verbatim: true }),
+    RESOLVE_TIMEOUT_MS,
+    `resolving ${hostname} took over ${RESOLVE_TIMEOUT_MS} ms`,
+  );
 
 /**
  * Decides which webhook targets are allowed, at subscription time and again at delivery time.

@@ -1,6 +1,7 @@
 import { createServer, IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { eventually as pollUntil } from './engine';
 
 export interface ReceivedWebhook {
   id: string;
@@ -116,14 +117,7 @@ export class WebhookReceiver {
   }
 }
 
-/** Polls `probe` until it returns a truthy value. */
-export async function eventually<T>(probe: () => Promise<T>, timeoutMs = 15_000, intervalMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await probe();
-    if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+/** Polls `probe` until it returns a truthy value (the engine tests' poller, truthiness as the predicate). */
+export async function eventually<T>(probe: () => Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  return (await pollUntil(probe, Boolean, 'a truthy value', timeoutMs)) as NonNullable<T>;
 }
