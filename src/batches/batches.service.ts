@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ErrorDetail, InvalidRequestError } from '../common/domain-errors';
 import { paginate } from '../common/pagination';
-import { EventType, JobStatus, Prisma, ProcessingBatch } from '../generated/prisma/client';
+import { EventType, Prisma, ProcessingBatch } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import { SqlPool } from '../prisma/sql-pool';
 import { TaskControlService } from '../processing/task-control.service';
@@ -12,7 +12,7 @@ import { TaskQueue } from '../processing/task-queue';
 import { toTaskResponse } from '../tasks/dto/task-response.dto';
 import type { TaskPageDto } from '../tasks/dto/task-response.dto';
 import { TaskInputValidator } from '../tasks/inputs/task-input.validator';
-import { insertEdges, insertTasks, NewTask } from '../tasks/task-store';
+import { insertEdges, insertTasks, NewTask, newTaskResponse } from '../tasks/task-store';
 import { DEFAULT_MAX_RETRIES } from '../tasks/tasks.service';
 import { OutboxService } from '../webhooks/outbox.service';
 import { buildBatchGraph } from './batch-graph';
@@ -91,23 +91,7 @@ export class BatchesService {
 
     return {
       ...toBatchResponse(batch),
-      tasks: tasks.map((t) =>
-        toTaskResponse({
-          ...t,
-          input: t.input as Prisma.JsonObject,
-          status: JobStatus.queued,
-          retryCount: 0,
-          output: null,
-          error: null,
-          generation: 0,
-          runAfter: now,
-          leaseExpiresAt: null,
-          startedAt: null,
-          completedAt: null,
-          createdAt: now,
-          updatedAt: now,
-        }),
-      ),
+      tasks: tasks.map((t) => newTaskResponse(t, now)),
     };
   }
 

@@ -1,4 +1,6 @@
-import { TaskType } from '../generated/prisma/enums';
+import type { Prisma } from '../generated/prisma/client';
+import { JobStatus, TaskType } from '../generated/prisma/enums';
+import { TaskResponseDto, toTaskResponse } from './dto/task-response.dto';
 import type { SqlClient } from '../prisma/transaction';
 
 export interface NewTask {
@@ -47,4 +49,23 @@ export async function insertEdges(tx: SqlClient, edges: readonly NewEdge[], now:
     SELECT e.id, e.dependent, e.dependency, ${now}
     FROM unnest(${edges.map((e) => e.id)}::uuid[], ${edges.map((e) => e.dependentTaskId)}::uuid[],
       ${edges.map((e) => e.dependencyTaskId)}::uuid[]) AS e(id, dependent, dependency)`;
+}
+
+/** A just-inserted task as the API shows it, built from what was written instead of read back. */
+export function newTaskResponse(task: NewTask, now: Date): TaskResponseDto {
+  return toTaskResponse({
+    ...task,
+    input: task.input as Prisma.JsonObject,
+    status: JobStatus.queued,
+    retryCount: 0,
+    output: null,
+    error: null,
+    generation: 0,
+    runAfter: now,
+    leaseExpiresAt: null,
+    startedAt: null,
+    completedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  });
 }

@@ -10,7 +10,7 @@ import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQueryDto } from './dto/list-tasks-query.dto';
 import { TaskPageDto, TaskResponseDto, toTaskResponse } from './dto/task-response.dto';
 import { TaskInputValidator } from './inputs/task-input.validator';
-import { insertEdges, insertTasks, NewTask } from './task-store';
+import { insertEdges, insertTasks, NewTask, newTaskResponse } from './task-store';
 import { DependencyNotRunnableError, TaskNotFoundError, UnknownDependencyError } from './tasks.errors';
 
 export const DEFAULT_MAX_RETRIES = 3;
@@ -72,7 +72,7 @@ export class TasksService {
     });
 
     if (task.pendingDependencies === 0) await this.queue.enqueue([{ id: task.id, batchId: null, priority: task.priority, generation: 0 }]);
-    return this.get(task.id);
+    return newTaskResponse(task, now);
   }
 
   /** Cancels the task and its unfinished dependents; a running attempt is aborted. */
